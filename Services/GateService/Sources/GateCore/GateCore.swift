@@ -1,0 +1,1 @@
+// Placeholder: the GateCore module is being built; see its issue.

@@ -1,0 +1,1 @@
+// Placeholder: the GateService module is being built; see its issue.

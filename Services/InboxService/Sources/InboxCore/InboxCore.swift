@@ -1,0 +1,1 @@
+// Placeholder: the InboxCore module is being built; see its issue.

@@ -1,0 +1,1 @@
+// Placeholder: the InboxService module is being built; see its issue.

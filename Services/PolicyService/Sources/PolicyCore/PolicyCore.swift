@@ -1,0 +1,1 @@
+// Placeholder: the PolicyCore module is being built; see its issue.

@@ -1,0 +1,1 @@
+// Placeholder: the PolicyService module is being built; see its issue.

@@ -1,0 +1,1 @@
+// Placeholder: the Catalog module is being built; see its issue.

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Generates the Swift side of the contract from a FileDescriptorSet.
+
+protoc-c writes the C structs and (un)packers; this script writes, for each
+message, a Swift value type plus the code that copies it into and out of the
+protobuf-c struct. It reads the descriptor set produced by
+`protoc-c --descriptor_set_out`, decoded here by a tiny protobuf reader so the
+script needs nothing beyond the Python standard library.
+
+Supported subset (anything else is refused with a clear error): proto3 files,
+top-level messages and enums only, scalar fields int32/int64/uint32/uint64/
+bool/string/bytes, enum and message fields, and `repeated` of any of those.
+No maps, no oneofs, no floats (money is integer), no nested or recursive types.
+"""
+import sys
+
+# --- a minimal protobuf wire-format reader ------------------------------------
+
+
+def read_varint(buf, pos):
+    result = 0
+    shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def parse(buf):
+    """Returns {field_number: [values]} where values are ints or bytes."""
+    fields = {}
+    pos = 0
+    while pos < len(buf):
+        key, pos = read_varint(buf, pos)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            value, pos = read_varint(buf, pos)
+        elif wire_type == 2:
+            length, pos = read_varint(buf, pos)
+            value = buf[pos:pos + length]
+            pos += length
+        elif wire_type == 1:
+            value = buf[pos:pos + 8]
+            pos += 8
+        elif wire_type == 5:
+            value = buf[pos:pos + 4]
+            pos += 4
+        else:
+            raise SystemExit(f"unsupported wire type {wire_type}")
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+def text(fields, number, default=""):
+    values = fields.get(number)
+    return values[0].decode() if values else default
+
+
+def integer(fields, number, default=0):
+    values = fields.get(number)
+    return values[0] if values else default
+
+
+# --- descriptor model -----------------------------------------------------------
+
+T_INT64, T_UINT64, T_INT32, T_BOOL, T_STRING, T_MESSAGE, T_BYTES, T_UINT32, T_ENUM = 3, 4, 5, 8, 9, 11, 12, 13, 14
+SCALARS = {
+    T_INT64: ("Int64", "0"),
+    T_UINT64: ("UInt64", "0"),
+    T_INT32: ("Int32", "0"),
+    T_UINT32: ("UInt32", "0"),
+    T_BOOL: ("Bool", "false"),
+    T_STRING: ("String", '""'),
+    T_BYTES: ("[UInt8]", "[]"),
+}
+LABEL_REPEATED = 3
+
+
+def camel_to_lower(name):
+    """protoc-c's CamelToLower: an underscore before an upper after a lower."""
+    out, was_upper = "", True
+    for ch in name:
+        is_upper = ch.isupper()
+        if is_upper:
+            if not was_upper:
+                out += "_"
+            out += ch.lower()
+        else:
+            out += ch
+        was_upper = is_upper
+    return out
+
+
+def package_parts(package):
+    return package.split(".")
+
+
+def c_type(package, name):
+    return "__".join([p[:1].upper() + p[1:] for p in package_parts(package)] + [name])
+
+
+def c_func(package, name):
+    return "__".join(package_parts(package) + [camel_to_lower(name)])
+
+
+def swift_namespace(package):
+    return "".join(p[:1].upper() + p[1:] for p in package_parts(package))
+
+
+def lower_camel(snake):
+    parts = snake.split("_")
+    return parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+
+
+SWIFT_KEYWORDS = {"default", "protocol", "class", "struct", "enum", "func", "var", "let", "in", "is", "as",
+                  "return", "self", "Type", "init", "extension", "operator", "where", "case", "switch",
+                  "internal", "public", "private", "fileprivate", "open", "static", "import", "if", "else",
+                  "for", "while", "repeat", "do", "try", "throw", "throws", "catch", "break", "continue",
+                  "defer", "guard", "nil", "true", "false", "super", "Any", "associatedtype", "typealias",
+                  "subscript", "inout", "deinit", "fallthrough", "rethrows", "some", "any"}
+
+
+def swift_field(name):
+    ident = lower_camel(name)
+    return f"`{ident}`" if ident in SWIFT_KEYWORDS else ident
+
+
+def enum_case(enum_name, value_name):
+    """FRAME_KIND_REQUEST in enum FrameKind -> request."""
+    prefix = camel_to_lower(enum_name).upper() + "_"
+    stripped = value_name[len(prefix):] if value_name.startswith(prefix) else value_name
+    ident = lower_camel(stripped.lower())
+    if ident[:1].isdigit():
+        ident = "_" + ident
+    return f"`{ident}`" if ident in SWIFT_KEYWORDS else ident
+
+
+class Generator:
+    def __init__(self, descriptor_set):
+        self.files = [parse(f) for f in parse(descriptor_set).get(1, [])]
+        self.enums = {}     # ".pkg.Name" -> (package, name)
+        self.messages = {}  # ".pkg.Name" -> (package, name)
+        for f in self.files:
+            package = text(f, 2)
+            file_name = text(f, 1)
+            if text(f, 12) != "proto3":
+                raise SystemExit(f"{file_name}: only proto3 files are supported")
+            for e in f.get(5, []):
+                self.enums[f".{package}.{text(parse(e), 1)}"] = (package, text(parse(e), 1))
+            for m in f.get(4, []):
+                mf = parse(m)
+                name = text(mf, 1)
+                if mf.get(3) or mf.get(4) or mf.get(8):
+                    raise SystemExit(f"{file_name}: {name}: nested types and oneofs are not supported")
+                self.messages[f".{package}.{name}"] = (package, name)
+
+    def swift_type_name(self, package, name, from_package):
+        if package == from_package:
+            return name
+        return f"{swift_namespace(package)}.{name}"
+
+    def field_info(self, package, message_name, fd):
+        name = text(fd, 1)
+        ftype = integer(fd, 5)
+        repeated = integer(fd, 4) == LABEL_REPEATED
+        if integer(fd, 17):
+            raise SystemExit(f"{message_name}.{name}: proto3 optional is not supported by protoc-c 1.4.1")
+        if ftype in SCALARS:
+            swift, default = SCALARS[ftype]
+            kind = {T_STRING: "string", T_BYTES: "bytes", T_BOOL: "bool"}.get(ftype, "int")
+            return dict(name=name, kind=kind, swift=swift, default=default, repeated=repeated)
+        type_name = text(fd, 6)
+        if ftype == T_ENUM:
+            epkg, ename = self.enums[type_name]
+            return dict(name=name, kind="enum", swift=self.swift_type_name(epkg, ename, package),
+                        default=None, repeated=repeated, ctype=c_type(epkg, ename))
+        if ftype == T_MESSAGE:
+            if type_name not in self.messages:
+                raise SystemExit(f"{message_name}.{name}: unknown or unsupported message type {type_name}")
+            mpkg, mname = self.messages[type_name]
+            return dict(name=name, kind="message", swift=self.swift_type_name(mpkg, mname, package),
+                        default="nil", repeated=repeated, ctype=c_type(mpkg, mname))
+        raise SystemExit(f"{message_name}.{name}: field type {ftype} is not supported (money is integer)")
+
+    def generate_file(self, f):
+        package = text(f, 2)
+        ns = swift_namespace(package)
+        out = [
+            f"// DO NOT EDIT. Generated by Shared/Proto/generate.sh from {text(f, 1)}.",
+            "// Regenerate with Shared/Proto/generate.sh; the test command fails if this file is stale.",
+            "",
+            "import CProtobufC",
+            "import ProtoC",
+            "",
+            f"/// Messages and enums of the protobuf package `{package}`.",
+            f"public enum {ns} {{}}",
+            "",
+        ]
+        for e in f.get(5, []):
+            out += self.generate_enum(ns, package, parse(e))
+        for m in f.get(4, []):
+            out += self.generate_message(ns, package, parse(m))
+        return "\n".join(out) + "\n"
+
+    def generate_enum(self, ns, package, ef):
+        name = text(ef, 1)
+        values = [parse(v) for v in ef.get(2, [])]
+        out = [f"extension {ns} {{",
+               f"    /// The protobuf enum `{package}.{name}`. A number this build does not know decodes as the",
+               "    /// zero value, which every handler treats as \"not set\".",
+               f"    public enum {name}: Int32, Sendable, Hashable, CaseIterable {{"]
+        for v in values:
+            out.append(f"        case {enum_case(name, text(v, 1))} = {integer(v, 2) if integer(v, 2) < 2**31 else integer(v, 2) - 2**64}")
+        out += ["    }", "}", ""]
+        return out
+
+    def generate_message(self, ns, package, mf):
+        name = text(mf, 1)
+        fields = [self.field_info(package, name, parse(fd)) for fd in mf.get(2, [])]
+        ctype = c_type(package, name)
+        cfunc = c_func(package, name)
+        out = [f"extension {ns} {{",
+               f"    /// The protobuf message `{package}.{name}`.",
+               f"    public struct {name}: ProtoMessage {{"]
+        for fi in fields:
+            out.append(f"        public var {swift_field(fi['name'])}: {self.swift_decl(fi)} = {self.swift_default(fi)}")
+        out.append("")
+        out.append("        public init() {}")
+        if fields:
+            params = ", ".join(f"{swift_field(fi['name'])}: {self.swift_decl(fi)} = {self.swift_default(fi)}"
+                               for fi in fields)
+            out.append("")
+            out.append(f"        public init({params}) {{")
+            for fi in fields:
+                ident = swift_field(fi["name"])
+                out.append(f"            self.{ident} = {ident}")
+            out.append("        }")
+        # Serialization entry points.
+        out += [
+            "",
+            "        public func serializedBytes() -> [UInt8] {",
+            "            let arena = ProtoArena()",
+            "            return withExtendedLifetime(arena) {",
+            "                let message = cMessage(in: arena)",
+            f"                let size = {cfunc}__get_packed_size(message)",
+            "                return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in",
+            f"                    count = {cfunc}__pack(message, buffer.baseAddress)",
+            "                }",
+            "            }",
+            "        }",
+            "",
+            "        public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {",
+            "            let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)",
+            f"            guard let message = {cfunc}__unpack(nil, bytes.count, base) else {{",
+            f"                throw ProtoDecodingError(messageName: \"{package}.{name}\")",
+            "            }",
+            f"            defer {{ {cfunc}__free_unpacked(message, nil) }}",
+            "            self.init(cMessage: message)",
+            "        }",
+            "",
+            f"        init(cMessage message: UnsafePointer<{ctype}>) {{",
+        ]
+        if fields:
+            out.append("            let c = message.pointee")
+        for fi in fields:
+            out.append(f"            self.{swift_field(fi['name'])} = {self.from_c(fi)}")
+        out += [
+            "        }",
+            "",
+            f"        func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<{ctype}> {{",
+            f"            let message = arena.allocate({ctype}.self)",
+            f"            {cfunc}__init(message)",
+        ]
+        for fi in fields:
+            out += [f"            {line}" for line in self.to_c(fi)]
+        out += ["            return message", "        }", "    }", "}", ""]
+        return out
+
+    def swift_decl(self, fi):
+        base = fi["swift"]
+        if fi["repeated"]:
+            return f"[{base}]"
+        if fi["kind"] == "message":
+            return f"{base}?"
+        return base
+
+    def swift_default(self, fi):
+        if fi["repeated"]:
+            return "[]"
+        if fi["kind"] == "enum":
+            return f"{fi['swift']}(rawValue: 0)!"
+        return fi["default"]
+
+    def from_c(self, fi):
+        n, kind = fi["name"], fi["kind"]
+        if fi["repeated"]:
+            count = f"c.n_{n}"
+            element = {
+                "string": f"ProtoArena.string(c.{n}[i])",
+                "bytes": f"ProtoArena.bytes(c.{n}[i])",
+                "bool": f"c.{n}[i] != 0",
+                "int": f"c.{n}[i]",
+                "enum": f"{fi['swift']}(rawValue: Int32(truncatingIfNeeded: c.{n}[i].rawValue)) ?? {fi['swift']}(rawValue: 0)!",
+                "message": f"{fi['swift']}(cMessage: c.{n}[i]!)",
+            }[kind]
+            return f"(0..<{count}).map {{ i in {element} }}"
+        return {
+            "string": f"ProtoArena.string(c.{n})",
+            "bytes": f"ProtoArena.bytes(c.{n})",
+            "bool": f"c.{n} != 0",
+            "int": f"c.{n}",
+            "enum": f"{fi['swift']}(rawValue: Int32(truncatingIfNeeded: c.{n}.rawValue)) ?? {fi['swift']}(rawValue: 0)!",
+            "message": f"c.{n}.map {{ {fi['swift']}(cMessage: $0) }}",
+        }[kind]
+
+    def to_c(self, fi):
+        n, kind, ident = fi["name"], fi["kind"], swift_field(fi["name"])
+        if fi["repeated"]:
+            element = {
+                "string": "arena.string($0)",
+                "bytes": "arena.bytes($0)",
+                "bool": "$0 ? 1 : 0",
+                "int": "$0",
+                "enum": f"{fi.get('ctype')}(rawValue: numericCast($0.rawValue))",
+                "message": "Optional($0.cMessage(in: arena))",
+            }[kind]
+            return [f"message.pointee.n_{n} = {ident}.count",
+                    f"message.pointee.{n} = arena.array({ident}.map {{ {element} }})"]
+        return [{
+            "string": f"message.pointee.{n} = arena.string({ident})",
+            "bytes": f"message.pointee.{n} = arena.bytes({ident})",
+            "bool": f"message.pointee.{n} = {ident} ? 1 : 0",
+            "int": f"message.pointee.{n} = {ident}",
+            "enum": f"message.pointee.{n} = {fi.get('ctype')}(rawValue: numericCast({ident}.rawValue))",
+            "message": f"message.pointee.{n} = {ident}?.cMessage(in: arena)",
+        }[kind]]
+
+
+def main():
+    descriptor_path, out_dir = sys.argv[1], sys.argv[2]
+    with open(descriptor_path, "rb") as fh:
+        generator = Generator(fh.read())
+    for f in generator.files:
+        proto_name = text(f, 1)
+        swift_name = swift_namespace(text(f, 2)) + ".pb.swift"
+        with open(f"{out_dir}/{swift_name}", "w") as fh:
+            fh.write(generator.generate_file(f))
+        print(f"generated {out_dir}/{swift_name} from {proto_name}")
+
+
+if __name__ == "__main__":
+    main()

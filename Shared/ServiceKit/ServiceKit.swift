@@ -1,0 +1,1 @@
+// Placeholder: the ServiceKit module is being built; see its issue.

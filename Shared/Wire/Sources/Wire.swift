@@ -1,0 +1,1 @@
+// Placeholder: the Wire module is being built; see its issue.

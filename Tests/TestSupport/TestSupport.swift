@@ -1,0 +1,1 @@
+// Placeholder: the TestSupport module is being built; see its issue.
