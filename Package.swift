@@ -69,8 +69,12 @@ let package = Package(
 
         // MARK: Shared runtime
         .target(
+            name: "CWireSystem",
+            path: "Shared/Wire/CWireSystem"
+        ),
+        .target(
             name: "Wire",
-            dependencies: ["Proto", log, metrics],
+            dependencies: ["CWireSystem", "Proto", "Storage", log, metrics],
             path: "Shared/Wire/Sources",
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,17 @@
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <string.h>
+#include "CWireSystem.h"
+
+void cws_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = '\0';
+    pthread_setname_np(pthread_self(), truncated);
+}
+
+#include <sys/socket.h>
+
+int cws_accept_nonblocking(int listen_fd) {
+    return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}

@@ -1,0 +1,16 @@
+// Linux system headers that Glibc's Swift module does not export (epoll,
+// eventfd) and one GNU extension behind a plain function.
+#ifndef CWIRESYSTEM_H
+#define CWIRESYSTEM_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <netinet/tcp.h>
+
+/// Names the calling thread (at most 15 characters are kept), for top and gdb.
+void cws_set_thread_name(const char *name);
+
+/// accept4 with SOCK_NONBLOCK and SOCK_CLOEXEC (a GNU extension).
+int cws_accept_nonblocking(int listen_fd);
+
+#endif

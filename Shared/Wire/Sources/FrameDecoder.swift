@@ -1,0 +1,137 @@
+public import Proto
+
+/// Why a byte stream is not a valid sequence of frames. Any of these ends the
+/// connection (after a GOAWAY naming the reason).
+public struct FrameError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Code: Sendable, Equatable {
+        /// The 4-byte length exceeds the receive limit; nothing was allocated for it.
+        case frameTooLarge(length: UInt32, limit: Int)
+        /// The frame body is not a valid `wire.v1.Frame`.
+        case malformedFrame
+        /// A valid `Frame` whose fields break the protocol rules (missing call id, unknown kind...).
+        case protocolViolation(String)
+    }
+
+    public var code: Code
+
+    public init(_ code: Code) {
+        self.code = code
+    }
+
+    public var description: String {
+        switch code {
+        case .frameTooLarge(let length, let limit): "frame of \(length) bytes exceeds the \(limit)-byte limit"
+        case .malformedFrame: "frame body is not a valid wire.v1.Frame"
+        case .protocolViolation(let rule): "protocol violation: \(rule)"
+        }
+    }
+}
+
+/// Splits a received byte stream into frames: each frame is a 4-byte
+/// big-endian length followed by exactly that many bytes of `wire.v1.Frame`.
+///
+/// It reads bytes, never sockets, so tests and the fuzzer feed it literals. The
+/// declared length is checked against the limit before any buffer grows for it.
+public struct FrameDecoder: Sendable {
+    /// The largest frame body accepted, in bytes (default 4 MiB).
+    public let maxFrameSize: Int
+    private var buffer: [UInt8] = []
+    private var readerIndex = 0
+
+    public init(maxFrameSize: Int = 4 * 1024 * 1024) {
+        self.maxFrameSize = maxFrameSize
+    }
+
+    /// Bytes received but not yet consumed by a whole frame.
+    public var bufferedByteCount: Int { buffer.count - readerIndex }
+
+    /// Appends received bytes.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        compactIfWorthwhile()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends received bytes.
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Removes and returns the first `count` buffered bytes (used for the preface).
+    public mutating func consume(_ count: Int) -> [UInt8] {
+        let taken = Array(buffer[readerIndex..<readerIndex + min(count, bufferedByteCount)])
+        readerIndex += taken.count
+        return taken
+    }
+
+    /// The buffered bytes not yet consumed.
+    public var pendingBytes: ArraySlice<UInt8> { buffer[readerIndex...] }
+
+    /// The next complete frame, or nil when more bytes are needed.
+    public mutating func nextFrame() throws(FrameError) -> WireV1.Frame? {
+        guard bufferedByteCount >= 4 else { return nil }
+        let length = buffer.withUnsafeBytes { raw in
+            UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: readerIndex, as: UInt32.self))
+        }
+        guard Int(length) <= maxFrameSize else {
+            throw FrameError(.frameTooLarge(length: length, limit: maxFrameSize))
+        }
+        guard bufferedByteCount >= 4 + Int(length) else { return nil }
+        let start = readerIndex + 4
+        let frame: WireV1.Frame
+        do {
+            frame = try buffer.withUnsafeBytes { raw throws(ProtoDecodingError) in
+                try WireV1.Frame(serializedBytes: UnsafeRawBufferPointer(rebasing: raw[start..<start + Int(length)]))
+            }
+        } catch {
+            throw FrameError(.malformedFrame)
+        }
+        readerIndex = start + Int(length)
+        try Self.validate(frame)
+        return frame
+    }
+
+    /// The per-kind rules of PROTOCOL.md that protobuf decoding cannot check.
+    static func validate(_ frame: WireV1.Frame) throws(FrameError) {
+        switch frame.kind {
+        case .unspecified:
+            throw FrameError(.protocolViolation("frame kind is missing or unknown"))
+        case .request:
+            guard frame.callId != 0 else { throw FrameError(.protocolViolation("REQUEST without call_id")) }
+        case .response, .cancel:
+            guard frame.callId != 0 else { throw FrameError(.protocolViolation("\(frame.kind) without call_id")) }
+        case .ping, .pong:
+            guard frame.payload.count <= 64 else {
+                throw FrameError(.protocolViolation("PING payload longer than 64 bytes"))
+            }
+        case .goaway:
+            break
+        }
+    }
+
+    private mutating func compactIfWorthwhile() {
+        if readerIndex > 0 && readerIndex == buffer.count {
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
+            readerIndex = 0
+        } else if readerIndex > 4096 && readerIndex * 2 > buffer.count {
+            buffer.removeSubrange(0..<readerIndex)
+            readerIndex = 0
+        }
+    }
+}
+
+/// Turns frames into bytes on the wire.
+public enum FrameEncoder {
+    /// The 4-byte big-endian length followed by the frame's protobuf encoding.
+    public static func encode(_ frame: WireV1.Frame) -> [UInt8] {
+        let body = frame.serializedBytes()
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(4 + body.count)
+        let length = UInt32(body.count)
+        bytes.append(UInt8(truncatingIfNeeded: length >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: length))
+        bytes.append(contentsOf: body)
+        return bytes
+    }
+}

@@ -1,0 +1,167 @@
+import CWireSystem
+import Glibc
+
+/// A failed libc call: which call and the errno it left.
+public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    public var call: String
+    public var errno: Int32
+
+    public init(call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
+
+    public var description: String { "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
+}
+
+/// Every libc call goes through here: EINTR is retried, errno is read at once
+/// and turned into an error naming the call (the swift-nio `System.swift` way).
+@inline(__always)
+func systemCall<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws(SystemCallError) -> T {
+    while true {
+        let result = body()
+        if result >= 0 { return result }
+        let error = Glibc.errno
+        if error == EINTR { continue }
+        throw SystemCallError(call: name, errno: error)
+    }
+}
+
+/// The outcome of a non-blocking read or write.
+enum IOResult: Equatable {
+    case processed(Int)
+    case wouldBlock
+    case endOfFile
+}
+
+enum Socket {
+    static func setNonBlocking(_ fd: Int32) throws(SystemCallError) {
+        let flags = try systemCall("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
+        _ = try systemCall("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+    }
+
+    static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) throws(SystemCallError) {
+        var value = value
+        _ = try systemCall("setsockopt") {
+            setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
+        }
+    }
+
+    /// Resolves `host` (a numeric IPv4 address or a name) to an IPv4 socket address.
+    static func address(host: String, port: Int) throws(SystemCallError) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
+        let resolvedHost = host == "localhost" ? "127.0.0.1" : host
+        if inet_pton(AF_INET, resolvedHost, &address.sin_addr) == 1 { return address }
+        var hints = addrinfo()
+        hints.ai_family = AF_INET
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, nil, &hints, &result)
+        guard status == 0, let info = result, let raw = info.pointee.ai_addr else {
+            throw SystemCallError(call: "getaddrinfo(\(host))", errno: ENOENT)
+        }
+        defer { freeaddrinfo(result) }
+        raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address.sin_addr = $0.pointee.sin_addr }
+        return address
+    }
+
+    static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> IOResult {
+        while true {
+            let count = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if count > 0 { return .processed(count) }
+            if count == 0 { return .endOfFile }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return .wouldBlock }
+            throw SystemCallError(call: "read", errno: error)
+        }
+    }
+
+    static func write(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) throws(SystemCallError) -> IOResult {
+        while true {
+            let count = Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+            if count >= 0 { return .processed(count) }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            if error == EAGAIN || error == EWOULDBLOCK { return .wouldBlock }
+            throw SystemCallError(call: "send", errno: error)
+        }
+    }
+}
+
+/// A mutex and condition variable pair for the worker queue and blocking waits.
+/// Heap-allocated because pthread objects must not move.
+final class ConditionLock: @unchecked Sendable {
+    // @unchecked: the pthread objects are only touched through pthread calls,
+    // which are thread-safe; the pointers never change after init.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+    func signal() { pthread_cond_signal(condition) }
+    func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Waits (lock held) until signalled or until `deadline`; false on timeout.
+    func wait(until deadline: Deadline) -> Bool {
+        if deadline == .distantFuture {
+            pthread_cond_wait(condition, mutex)
+            return true
+        }
+        var time = timespec()
+        time.tv_sec = Int(deadline.uptimeNanoseconds / 1_000_000_000)
+        time.tv_nsec = Int(deadline.uptimeNanoseconds % 1_000_000_000)
+        return pthread_cond_timedwait(condition, mutex, &time) == 0
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+}
+
+/// Starts a named OS thread (not a Swift concurrency task): the server's event
+/// loop and workers block in epoll, libpq and hiredis.
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    final class Box: @unchecked Sendable {
+        // @unchecked: handed from the creating thread to the new one exactly once.
+        let name: String
+        let body: @Sendable () -> Void
+        init(name: String, body: @escaping @Sendable () -> Void) {
+            self.name = name
+            self.body = body
+        }
+    }
+    let box = Unmanaged.passRetained(Box(name: name, body: body)).toOpaque()
+    var thread = pthread_t()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+    let status = pthread_create(&thread, &attributes, { raw in
+        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        cws_set_thread_name(box.name)
+        box.body()
+        return nil
+    }, box)
+    pthread_attr_destroy(&attributes)
+    precondition(status == 0, "pthread_create failed: \(status)")
+}

@@ -1,1 +1,0 @@
-// Placeholder: the Wire module is being built; see its issue.

@@ -1,0 +1,540 @@
+import CWireSystem
+import Glibc
+public import Logging
+import Metrics
+import Proto
+import Synchronization
+
+/// How a `WireServer` listens, limits and drains.
+public struct WireServerConfiguration: Sendable {
+    /// Address to bind; `0.0.0.0` in containers, `127.0.0.1` locally.
+    public var host: String = "0.0.0.0"
+    /// Port to bind; 0 picks a free one (tests).
+    public var port: Int
+    /// Largest frame body accepted (default 4 MiB, like gRPC's receive limit).
+    public var maxFrameSize: Int = 4 * 1024 * 1024
+    /// Threads that run handlers. A slow call holds one; the others keep serving.
+    public var workerThreads: Int = 32
+    /// Calls waiting for a worker beyond this are refused with RESOURCE_EXHAUSTED.
+    public var maxQueuedCalls: Int = 8192
+    /// Connections accepted at once; further ones are closed at accept.
+    public var maxConnections: Int = 10_000
+    /// A connection with no call in flight and no frame for this long is closed (after GOAWAY "idle").
+    public var idleTimeout: Duration = .seconds(300)
+    /// A connection older than this (±10% jitter) is sent GOAWAY "max_age" so
+    /// clients reconnect and load spreads over new instances.
+    public var maxConnectionAge: Duration = .seconds(1800)
+    /// Deadline applied when a request carries none, and the cap on any requested timeout.
+    public var maxCallTimeout: Duration = .seconds(30)
+    /// How long `drain` waits for in-flight calls before closing connections anyway.
+    public var drainTimeout: Duration = .seconds(20)
+
+    public init(port: Int) {
+        self.port = port
+    }
+}
+
+/// The NIO-free server of the wire protocol (PROTOCOL.md): one epoll thread
+/// accepts, reads and decodes; a fixed pool of worker threads runs handlers and
+/// writes responses. Responses leave in completion order, so calls pipelined on
+/// one connection may be answered out of order.
+public final class WireServer: @unchecked Sendable {
+    // @unchecked: mutable state lives in `state` (a Mutex), in `queue` (guarded by
+    // `queueLock`) or in loop-only fields touched solely by the event-loop thread.
+    public let configuration: WireServerConfiguration
+    private let router: MethodRouter
+    private let credentials: CredentialStore
+    private let logger: Logger
+    private let metrics: WireMetrics
+
+    private struct State {
+        var listenFD: Int32 = -1
+        var epollFD: Int32 = -1
+        var wakeFD: Int32 = -1
+        var boundPort = 0
+        var running = false
+        var draining = false
+        var loopExited = false
+        var workersExited = 0
+    }
+
+    private let state = Mutex(State())
+    private let queueLock = ConditionLock()
+    private var queue: [PendingCall] = []
+    private var queueHead = 0
+    private var stopWorkers = false
+
+    // Loop-thread only.
+    private var connections: [Int32: ServerConnection] = [:]
+
+    public init(
+        configuration: WireServerConfiguration,
+        router: MethodRouter,
+        credentials: CredentialStore,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.router = router
+        self.credentials = credentials
+        self.logger = logger
+        self.metrics = WireMetrics()
+    }
+
+    /// The port actually bound (useful with port 0).
+    public var port: Int { state.withLock { $0.boundPort } }
+
+    /// True once `drain` has begun: readiness must fail and new calls get UNAVAILABLE.
+    public var isDraining: Bool { state.withLock { $0.draining } }
+
+    /// Binds, listens and starts the event loop and worker threads.
+    public func start() throws(SystemCallError) {
+        signal(SIGPIPE, SIG_IGN)
+        let listenFD = try systemCall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        do {
+            try Socket.setOption(listenFD, SOL_SOCKET, SO_REUSEADDR, 1)
+            var address = try Socket.address(host: configuration.host, port: configuration.port)
+            _ = try systemCall("bind(\(configuration.host):\(configuration.port))") {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(listenFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+            _ = try systemCall("listen") { listen(listenFD, 4096) }
+            try Socket.setNonBlocking(listenFD)
+            var bound = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = try systemCall("getsockname") {
+                withUnsafeMutablePointer(to: &bound) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listenFD, $0, &length) }
+                }
+            }
+            let epollFD = try systemCall("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+            let wakeFD = try systemCall("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
+            try Self.epollAdd(epollFD, listenFD, events: EPOLLIN.rawValue)
+            try Self.epollAdd(epollFD, wakeFD, events: EPOLLIN.rawValue)
+            state.withLock {
+                $0.listenFD = listenFD
+                $0.epollFD = epollFD
+                $0.wakeFD = wakeFD
+                $0.boundPort = Int(UInt16(bigEndian: bound.sin_port))
+                $0.running = true
+            }
+        } catch {
+            close(listenFD)
+            throw error
+        }
+        for index in 0..<configuration.workerThreads {
+            startThread(name: "wire-worker-\(index)") { [self] in workerLoop() }
+        }
+        startThread(name: "wire-loop") { [self] in eventLoop() }
+        logger.info("wire server listening", metadata: ["port": "\(port)", "workers": "\(configuration.workerThreads)"])
+    }
+
+    /// Graceful shutdown: stop accepting, send GOAWAY on every connection, let
+    /// in-flight calls finish (at most `drainTimeout`), then close everything.
+    /// Blocks the calling thread until done.
+    public func drain() {
+        let alreadyDraining = state.withLock { state -> Bool in
+            defer { state.draining = true }
+            return state.draining
+        }
+        if !alreadyDraining {
+            logger.info("wire server draining")
+            wakeLoop()
+        }
+        let deadline = Deadline.after(micros: configuration.drainTimeout.microseconds)
+        while !state.withLock({ $0.loopExited }) && !deadline.isExpired {
+            usleep(10_000)
+        }
+        stop()
+    }
+
+    /// Stops at once: closes every connection and stops the threads.
+    public func stop() {
+        let wasRunning = state.withLock { state -> Bool in
+            defer { state.running = false }
+            return state.running
+        }
+        guard wasRunning else { return }
+        wakeLoop()
+        while !state.withLock({ $0.loopExited }) { usleep(1_000) }
+        queueLock.withLock {
+            stopWorkers = true
+            queueLock.broadcast()
+        }
+        while state.withLock({ $0.workersExited }) < configuration.workerThreads { usleep(1_000) }
+        let (epollFD, wakeFD) = state.withLock { ($0.epollFD, $0.wakeFD) }
+        close(epollFD)
+        close(wakeFD)
+        logger.info("wire server stopped")
+    }
+
+    // MARK: Event loop
+
+    private func eventLoop() {
+        let (epollFD, listenFD) = state.withLock { ($0.epollFD, $0.listenFD) }
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
+        defer { readBuffer.deallocate() }
+        var listening = true
+        var drainStarted: Deadline?
+        var lastHousekeeping = Deadline.now()
+
+        while true {
+            let (running, draining) = state.withLock { ($0.running, $0.draining) }
+            if !running { break }
+            if draining && drainStarted == nil {
+                drainStarted = .now()
+                if listening {
+                    epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+                    close(listenFD)
+                    listening = false
+                }
+                for connection in connections.values { connection.sendGoAway(reason: "draining") }
+            }
+            if let drainStarted, connections.values.allSatisfy({ $0.inFlight == 0 }) {
+                // Everything answered: give clients a moment to read, then leave.
+                if connections.isEmpty || Deadline.now().uptimeNanoseconds - drainStarted.uptimeNanoseconds > 50_000_000 {
+                    break
+                }
+            }
+
+            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 256, 100) }
+            if count < 0 && errno != EINTR {
+                logger.error("epoll_wait failed", metadata: ["errno": "\(errno)"])
+                break
+            }
+            for index in 0..<max(0, Int(count)) {
+                let event = events[index]
+                let fd = event.data.fd
+                if fd == listenFD && listening {
+                    acceptConnections(listenFD: listenFD, epollFD: epollFD)
+                } else if fd == state.withLock({ $0.wakeFD }) {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(fd, &value, 8)
+                } else if let connection = connections[fd] {
+                    if event.events & EPOLLOUT.rawValue != 0 { connection.flushPending() }
+                    if event.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue) != 0 {
+                        readFrom(connection, buffer: readBuffer)
+                    }
+                }
+            }
+            let now = Deadline.now()
+            if now.uptimeNanoseconds - lastHousekeeping.uptimeNanoseconds > 200_000_000 {
+                lastHousekeeping = now
+                housekeeping(now: now)
+            }
+            closeFinishedConnections()
+        }
+        if listening { close(listenFD) }
+        for connection in connections.values { closeConnection(connection, reason: "server stopped") }
+        connections.removeAll()
+        metrics.connections.record(0)
+        state.withLock { $0.loopExited = true }
+    }
+
+    private func acceptConnections(listenFD: Int32, epollFD: Int32) {
+        while true {
+            let fd = cws_accept_nonblocking(listenFD)
+            if fd < 0 {
+                let error = errno
+                if error == EINTR || error == ECONNABORTED { continue }
+                if error != EAGAIN && error != EWOULDBLOCK {
+                    logger.warning("accept failed", metadata: ["errno": "\(error)"])
+                }
+                return
+            }
+            guard connections.count < configuration.maxConnections else {
+                close(fd)
+                logger.warning("connection refused: maxConnections reached")
+                continue
+            }
+            try? Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            let jitter = Double.random(in: 0.9...1.1)
+            let maxAge = Int64(Double(configuration.maxConnectionAge.microseconds) * jitter)
+            let connection = ServerConnection(
+                fd: fd, epollFD: epollFD, maxFrameSize: configuration.maxFrameSize,
+                closeAfter: .after(micros: maxAge), wake: { [weak self] in self?.wakeLoop() }
+            )
+            do {
+                try Self.epollAdd(epollFD, fd, events: EPOLLIN.rawValue | EPOLLRDHUP.rawValue)
+            } catch {
+                close(fd)
+                continue
+            }
+            connections[fd] = connection
+            connection.send(WirePreface.bytes)
+            metrics.connections.record(connections.count)
+        }
+    }
+
+    private func readFrom(_ connection: ServerConnection, buffer: UnsafeMutableRawBufferPointer) {
+        var reads = 0
+        while reads < 16 {
+            reads += 1
+            let result: IOResult
+            do {
+                result = try Socket.read(connection.fd, into: buffer)
+            } catch {
+                closeConnection(connection, reason: "read error")
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                return
+            case .endOfFile:
+                closeConnection(connection, reason: "peer closed")
+                return
+            case .processed(let count):
+                connection.lastActivity = .now()
+                connection.decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                if !processBuffered(connection) { return }
+                if count < buffer.count { return }
+            }
+        }
+    }
+
+    /// Handles every complete frame buffered on `connection`; false when the connection was closed.
+    private func processBuffered(_ connection: ServerConnection) -> Bool {
+        if !connection.prefaceReceived {
+            switch WirePreface.check(connection.decoder.pendingBytes) {
+            case .incomplete:
+                return true
+            case .accepted:
+                _ = connection.decoder.consume(WirePreface.bytes.count)
+                connection.prefaceReceived = true
+            case .unsupportedVersion(let version):
+                connection.sendGoAway(reason: "protocol_error: unsupported protocol version \(version)")
+                closeConnection(connection, reason: "unsupported version")
+                return false
+            case .rejected(let looksLikeHTTP):
+                if looksLikeHTTP {
+                    let body = "this port speaks the o4o wire protocol (see PROTOCOL.md), not HTTP\n"
+                    let response = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                    connection.send(Array(response.utf8))
+                }
+                closeConnection(connection, reason: "bad preface")
+                return false
+            }
+        }
+        while true {
+            let frame: WireV1.Frame?
+            do {
+                frame = try connection.decoder.nextFrame()
+            } catch {
+                logger.info("closing connection on protocol error", metadata: ["error": "\(error)"])
+                connection.sendGoAway(reason: "protocol_error: \(error)")
+                closeConnection(connection, reason: "protocol error")
+                return false
+            }
+            guard let frame else { return true }
+            handle(frame, on: connection)
+        }
+    }
+
+    private func handle(_ frame: WireV1.Frame, on connection: ServerConnection) {
+        switch frame.kind {
+        case .ping:
+            connection.sendFrame(WireV1.Frame(kind: .pong, payload: frame.payload))
+        case .pong:
+            break
+        case .cancel:
+            connection.cancel(frame.callId)
+        case .request:
+            receive(frame, on: connection)
+        case .response, .goaway, .unspecified:
+            connection.sendGoAway(reason: "protocol_error: clients may not send \(frame.kind)")
+            closeConnection(connection, reason: "protocol error")
+        }
+    }
+
+    private func receive(_ frame: WireV1.Frame, on connection: ServerConnection) {
+        if connection.goAwaySent {
+            connection.respond(callID: frame.callId, status: .unavailable,
+                               message: "server is draining or the connection is closing; retry on a new connection")
+            return
+        }
+        connection.noteAccepted(frame.callId)
+        let receivedAt = Deadline.now()
+        let call = PendingCall(connection: connection, frame: frame, receivedAt: receivedAt)
+        let accepted = queueLock.withLock { () -> Bool in
+            guard queue.count - queueHead < configuration.maxQueuedCalls else { return false }
+            queue.append(call)
+            queueLock.signal()
+            return true
+        }
+        if !accepted {
+            connection.finishCall(frame.callId)
+            connection.respond(callID: frame.callId, status: .resourceExhausted,
+                               message: "server queue is full (\(configuration.maxQueuedCalls) calls waiting)")
+        }
+    }
+
+    private func housekeeping(now: Deadline) {
+        let idleMicros = configuration.idleTimeout.microseconds
+        for connection in connections.values {
+            if !connection.prefaceReceived && now.uptimeNanoseconds - connection.createdAt.uptimeNanoseconds > 10_000_000_000 {
+                connection.markForClose()
+                continue
+            }
+            let idleFor = Int64((now.uptimeNanoseconds - connection.lastActivity.uptimeNanoseconds) / 1000)
+            if connection.inFlight == 0 && idleFor > idleMicros {
+                connection.sendGoAway(reason: "idle")
+                connection.markForClose()
+            } else if !connection.goAwaySent && now >= connection.closeAfter {
+                connection.sendGoAway(reason: "max_age")
+            }
+            // After GOAWAY the client closes once its calls are answered; close
+            // ourselves if it does not within a grace period.
+            if let sentAt = connection.goAwaySentAt, connection.inFlight == 0,
+               now.uptimeNanoseconds - sentAt.uptimeNanoseconds > 2_000_000_000 {
+                connection.markForClose()
+            }
+        }
+    }
+
+    private func closeFinishedConnections() {
+        for connection in connections.values where connection.shouldClose {
+            closeConnection(connection, reason: "closing")
+        }
+    }
+
+    private func closeConnection(_ connection: ServerConnection, reason: String) {
+        guard connections.removeValue(forKey: connection.fd) != nil else { return }
+        connection.closeSocket()
+        metrics.connections.record(connections.count)
+        logger.trace("connection closed", metadata: ["reason": "\(reason)"])
+    }
+
+    private func wakeLoop() {
+        let wakeFD = state.withLock { $0.wakeFD }
+        guard wakeFD >= 0 else { return }
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeFD, &one, 8)
+    }
+
+    private static func epollAdd(_ epollFD: Int32, _ fd: Int32, events: UInt32) throws(SystemCallError) {
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        _ = try systemCall("epoll_ctl(ADD)") { epoll_ctl(epollFD, EPOLL_CTL_ADD, fd, &event) }
+    }
+
+    // MARK: Workers
+
+    private func workerLoop() {
+        while let call = nextCall() {
+            run(call)
+        }
+        state.withLock { $0.workersExited += 1 }
+    }
+
+    private func nextCall() -> PendingCall? {
+        queueLock.lock()
+        defer { queueLock.unlock() }
+        while queueHead == queue.count {
+            if stopWorkers { return nil }
+            _ = queueLock.wait(until: .distantFuture)
+        }
+        let call = queue[queueHead]
+        queueHead += 1
+        if queueHead > 1024 && queueHead * 2 > queue.count {
+            queue.removeSubrange(0..<queueHead)
+            queueHead = 0
+        }
+        return call
+    }
+
+    private func run(_ call: PendingCall) {
+        let frame = call.frame
+        let connection = call.connection
+        defer { connection.finishCall(frame.callId) }
+        if connection.takeCancelled(frame.callId) { return }
+
+        var metadata: [String: String] = [:]
+        for entry in frame.metadata { metadata[entry.key.lowercased()] = entry.value }
+        let requestID = metadata[MetadataKey.requestID] ?? "srv-\(frame.callId)-\(UInt32.random(in: 0...UInt32.max))"
+        let maxTimeout = configuration.maxCallTimeout.microseconds
+        let timeout = frame.timeoutMicros == 0 ? maxTimeout : min(Int64(clamping: frame.timeoutMicros), maxTimeout)
+        let deadline = Deadline(uptimeNanoseconds: call.receivedAt.uptimeNanoseconds + UInt64(timeout) * 1000)
+        var callLogger = logger
+        callLogger[metadataKey: "request.id"] = "\(requestID)"
+        callLogger[metadataKey: "method"] = "\(frame.method)"
+
+        let outcome: Result<[UInt8], RPCError>
+        var caller: Caller?
+        if deadline.isExpired {
+            outcome = .failure(RPCError(.deadlineExceeded, "deadline expired before the call started"))
+        } else if let descriptor = router.descriptor(for: frame.method) {
+            switch authorize(descriptor, metadata: metadata) {
+            case .failure(let error):
+                outcome = .failure(error)
+            case .success(let authenticated):
+                caller = authenticated
+                if let authenticated { callLogger[metadataKey: "caller"] = "\(authenticated)" }
+                let context = CallContext(
+                    method: frame.method, caller: authenticated, requestID: requestID,
+                    deadline: deadline, metadata: metadata, logger: callLogger
+                )
+                do throws(RPCError) {
+                    outcome = .success(try descriptor.handler(context, frame.payload))
+                } catch {
+                    outcome = .failure(error)
+                }
+            }
+        } else {
+            outcome = .failure(RPCError(.unimplemented, "unknown method \"\(frame.method)\""))
+        }
+
+        let elapsed = Double(Deadline.now().uptimeNanoseconds - call.receivedAt.uptimeNanoseconds) / 1e9
+        switch outcome {
+        case .success(let payload):
+            connection.sendFrame(WireV1.Frame(kind: .response, callId: frame.callId, statusCode: 0, payload: payload))
+            metrics.record(method: frame.method, code: .ok, seconds: elapsed)
+            callLogger.debug("call finished", metadata: [
+                "status": "OK", "latency_ms": "\(elapsed * 1000)", "caller": "\(caller?.rawValue ?? "-")",
+            ])
+        case .failure(let error):
+            connection.respond(callID: frame.callId, status: error.code, message: error.message)
+            metrics.record(method: frame.method, code: error.code, seconds: elapsed)
+            let level: Logger.Level = error.code == .internal || error.code == .unknown || error.code == .dataLoss ? .error : .info
+            callLogger.log(level: level, "call failed", metadata: [
+                "status": "\(error.code)", "message": "\(error.message)", "latency_ms": "\(elapsed * 1000)",
+                "caller": "\(caller?.rawValue ?? "-")", "cause": "\(error.cause.map { "\($0)" } ?? "-")",
+            ])
+        }
+    }
+
+    private func authorize(_ descriptor: MethodDescriptor, metadata: [String: String]) -> Result<Caller?, RPCError> {
+        guard let allowed = descriptor.allowedCallers else { return .success(nil) }
+        guard let header = metadata[MetadataKey.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+            return .failure(RPCError(.unauthenticated, "missing credential: send metadata \"authorization: Bearer <secret>\""))
+        }
+        guard let caller = credentials.authenticate(String(header.dropFirst(7))) else {
+            return .failure(RPCError(.unauthenticated, "credential not recognised"))
+        }
+        guard allowed.contains(caller) else {
+            let names = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            return .failure(RPCError(.permissionDenied, "caller \(caller) may not call this method (allowed: \(names))"))
+        }
+        return .success(caller)
+    }
+}
+
+/// A request waiting for a worker.
+private struct PendingCall: @unchecked Sendable {
+    // @unchecked: ServerConnection guards its shared state itself.
+    let connection: ServerConnection
+    let frame: WireV1.Frame
+    let receivedAt: Deadline
+}
+
+extension Duration {
+    /// Whole microseconds, saturating.
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds.multipliedReportingOverflow(by: 1_000_000).overflow
+            ? Int64.max : seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}
