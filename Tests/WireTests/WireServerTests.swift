@@ -1,0 +1,230 @@
+import Glibc
+import Proto
+import Synchronization
+import Testing
+@testable import Wire
+
+@Suite struct WireServerTests {
+    typealias Request = HealthV1.HealthCheckRequest
+    typealias Reply = HealthV1.DependencyStatus
+
+    @Test func answersAUnaryCall() throws {
+        let fixture = try WireServerFixture()
+        let reply = try fixture.client().call("/test.v1.Test/Echo", Request(service: "hello"), as: Reply.self)
+        #expect(reply.name == "hello")
+    }
+
+    @Test func answersAsyncCalls() async throws {
+        let fixture = try WireServerFixture()
+        let client = fixture.client()
+        let reply: Reply = try await client.call("/test.v1.Test/Echo", Request(service: "async"))
+        #expect(reply.name == "async")
+    }
+
+    @Test func pipelinedCallsAreAnsweredOutOfOrder() throws {
+        let fixture = try WireServerFixture()
+        let socket = try fixture.rawSocket()
+        let credential = WireV1.Metadata(key: "authorization", value: "Bearer \(WireServerFixture.checkoutSecret)")
+        var bytes = WirePreface.bytes
+        bytes += FrameEncoder.encode(WireV1.Frame(
+            kind: .request, callId: 1, method: "/test.v1.Test/Sleep", timeoutMicros: 5_000_000,
+            metadata: [credential], payload: Request(service: "300").serializedBytes()
+        ))
+        bytes += FrameEncoder.encode(WireV1.Frame(
+            kind: .request, callId: 2, method: "/test.v1.Test/Echo", timeoutMicros: 5_000_000,
+            metadata: [credential], payload: Request(service: "fast").serializedBytes()
+        ))
+        socket.write(bytes)  // both calls in one write: coalesced frames
+        let frames = try socket.readFrames(2)
+        #expect(frames.map(\.callId) == [2, 1])
+        #expect(frames.allSatisfy { $0.kind == .response && $0.statusCode == 0 })
+    }
+
+    @Test func oneSlowCallDoesNotStallOtherConnections() throws {
+        let fixture = try WireServerFixture()
+        let slow = fixture.client()
+        let fast = fixture.client()
+        let done = StartCounter()
+        startThread(name: "slow-call") {
+            _ = try? slow.call("/test.v1.Test/Sleep", Request(service: "1500"), as: Reply.self)
+            done.add(1, ordering: .relaxed)
+        }
+        while fixture.sleepsStarted.load(ordering: .relaxed) == 0 { usleep(1000) }
+        for index in 0..<20 {
+            let reply = try fast.call("/test.v1.Test/Echo", Request(service: "\(index)"), as: Reply.self)
+            #expect(reply.name == "\(index)")
+        }
+        let slowFinished = done.load(ordering: .relaxed) > 0
+        #expect(!slowFinished, "fast calls must finish while the slow one still runs")
+    }
+
+    @Test func anExpiredDeadlineIsDeadlineExceeded() throws {
+        let fixture = try WireServerFixture()
+        let client = fixture.client()
+        let error = #expect(throws: RPCError.self) {
+            try client.call("/test.v1.Test/Sleep", Request(service: "800"), as: Reply.self, timeout: .milliseconds(100))
+        }
+        #expect(error?.code == .deadlineExceeded)
+    }
+
+    @Test func aCallWhoseDeadlinePassedInTheQueueIsNotRun() throws {
+        let fixture = try WireServerFixture { $0.workerThreads = 1 }
+        let client = fixture.client()
+        let blocker = fixture.client()
+        startThread(name: "blocker") { _ = try? blocker.call("/test.v1.Test/Sleep", Request(service: "400"), as: Reply.self) }
+        while fixture.sleepsStarted.load(ordering: .relaxed) == 0 { usleep(1000) }
+        // Queued behind the blocker; its 100 ms deadline expires before a worker is free.
+        let error = #expect(throws: RPCError.self) {
+            try client.call("/test.v1.Test/Sleep", Request(service: "1"), as: Reply.self, timeout: .milliseconds(100))
+        }
+        #expect(error?.code == .deadlineExceeded)
+        usleep(500_000)
+        #expect(fixture.sleepsStarted.load(ordering: .relaxed) == 1, "the expired call must not have started")
+    }
+
+    @Test func anUnknownMethodIsUnimplemented() throws {
+        let fixture = try WireServerFixture()
+        let error = #expect(throws: RPCError.self) {
+            try fixture.client().call("/test.v1.Test/Nope", Request(), as: Reply.self)
+        }
+        #expect(error?.code == .unimplemented)
+        #expect(error?.message.contains("/test.v1.Test/Nope") == true)
+    }
+
+    @Test func aMalformedRequestPayloadIsInvalidArgument() throws {
+        let fixture = try WireServerFixture()
+        let error = #expect(throws: RPCError.self) {
+            try fixture.client().unary("/test.v1.Test/Echo", payload: [0xFF, 0xFF, 0xFF])
+        }
+        #expect(error?.code == .invalidArgument)
+    }
+
+    @Test func aMissingCredentialIsUnauthenticated() throws {
+        let fixture = try WireServerFixture()
+        let error = #expect(throws: RPCError.self) {
+            try fixture.client(credential: nil).call("/test.v1.Test/Echo", Request(), as: Reply.self)
+        }
+        #expect(error?.code == .unauthenticated)
+        let wrong = #expect(throws: RPCError.self) {
+            try fixture.client(credential: "not-a-known-secret-at-all").call("/test.v1.Test/Echo", Request(), as: Reply.self)
+        }
+        #expect(wrong?.code == .unauthenticated)
+    }
+
+    @Test func theWrongCallerIsPermissionDenied() throws {
+        let fixture = try WireServerFixture()
+        let error = #expect(throws: RPCError.self) {
+            try fixture.client().call("/test.v1.Test/OperatorOnly", Request(), as: Reply.self)
+        }
+        #expect(error?.code == .permissionDenied)
+        let reply = try fixture.client(credential: WireServerFixture.operatorSecret)
+            .call("/test.v1.Test/OperatorOnly", Request(), as: Reply.self)
+        #expect(reply.ok)
+    }
+
+    @Test func healthAnswersServingAndNotFoundForUnknownServices() throws {
+        let fixture = try WireServerFixture()
+        let client = fixture.client(credential: nil)
+        let whole = try client.call(HealthService.checkMethod, Request(service: ""), as: HealthV1.HealthCheckResponse.self)
+        #expect(whole.status == .serving)
+        let named = try client.call(HealthService.checkMethod, Request(service: "test.v1.Test"), as: HealthV1.HealthCheckResponse.self)
+        #expect(named.status == .serving)
+        let error = #expect(throws: RPCError.self) {
+            try client.call(HealthService.checkMethod, Request(service: "nope.v1.Nope"), as: HealthV1.HealthCheckResponse.self)
+        }
+        #expect(error?.code == .notFound)
+    }
+
+    @Test func httpOnTheWirePortGetsA400AndAClose() throws {
+        let fixture = try WireServerFixture()
+        let socket = try fixture.rawSocket()
+        socket.write(Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        let answer = String(decoding: socket.readUntilClosed(), as: UTF8.self)
+        #expect(answer.contains("HTTP/1.1 400 Bad Request"))
+        // Other connections are undisturbed.
+        #expect(try fixture.client().call("/test.v1.Test/Echo", Request(service: "still"), as: Reply.self).name == "still")
+    }
+
+    @Test func garbageIsClosedAtOnce() throws {
+        let fixture = try WireServerFixture()
+        let socket = try fixture.rawSocket()
+        socket.write([0x16, 0x03, 0x01, 0x00, 0x10, 0, 0, 0, 0, 0])
+        let answer = socket.readUntilClosed()
+        #expect(Array(answer.prefix(8)) == WirePreface.bytes)
+        #expect(answer.count == 8, "nothing but the server preface before the close")
+    }
+
+    @Test func anOversizedFrameGetsGoAwayAndAClose() throws {
+        let fixture = try WireServerFixture { $0.maxFrameSize = 1024 }
+        let socket = try fixture.rawSocket()
+        socket.write(WirePreface.bytes + [0x00, 0x01, 0x00, 0x00])
+        let frames = try socket.readFrames(1)
+        #expect(frames.first?.kind == .goaway)
+        #expect(frames.first?.reason.contains("exceeds the 1024-byte limit") == true)
+        #expect(socket.readUntilClosed().isEmpty)
+    }
+
+    @Test func aMalformedFrameGetsGoAwayAndDoesNotDisturbOthers() throws {
+        let fixture = try WireServerFixture()
+        let client = fixture.client()
+        let socket = try fixture.rawSocket()
+        socket.write(WirePreface.bytes + [0, 0, 0, 2, 0xFF, 0xFF])
+        let frames = try socket.readFrames(1)
+        #expect(frames.first?.kind == .goaway)
+        #expect(try client.call("/test.v1.Test/Echo", Request(service: "ok"), as: Reply.self).name == "ok")
+    }
+
+    @Test func pingIsAnsweredWithPong() throws {
+        let fixture = try WireServerFixture()
+        let rtt = try fixture.client().ping()
+        #expect(rtt < .seconds(1))
+    }
+
+    @Test func drainFinishesInFlightCallsAndRefusesNewOnes() throws {
+        let fixture = try WireServerFixture()
+        let client = fixture.client()
+        let result = Mutex<Result<Reply, RPCError>?>(nil)
+        startThread(name: "in-flight") {
+            do throws(RPCError) {
+                let reply = try client.call("/test.v1.Test/Sleep", Request(service: "500"), as: Reply.self)
+                result.withLock { $0 = .success(reply) }
+            } catch {
+                result.withLock { $0 = .failure(error) }
+            }
+        }
+        while fixture.sleepsStarted.load(ordering: .relaxed) == 0 { usleep(1000) }
+        startThread(name: "drain") { fixture.server.drain() }
+        usleep(100_000)
+        #expect(fixture.server.isDraining)
+        // A new call on the same (now GOAWAY'd) client cannot reach a server that stopped accepting.
+        let refused = #expect(throws: RPCError.self) {
+            try client.call("/test.v1.Test/Echo", Request(service: "late"), as: Reply.self, timeout: .milliseconds(500))
+        }
+        #expect(refused?.code == .unavailable)
+        while result.withLock({ $0 }) == nil { usleep(10_000) }
+        let finished = try result.withLock { $0 }!.get()
+        #expect(finished.name == "500")
+    }
+
+    @Test func holdsAThousandConcurrentConnections() throws {
+        let fixture = try WireServerFixture()
+        raiseOpenFileLimit(to: 4096)
+        var sockets: [RawSocket] = []
+        for _ in 0..<1000 { sockets.append(try fixture.rawSocket()) }
+        for socket in sockets { socket.write(WirePreface.bytes + FrameEncoder.encode(WireV1.Frame(kind: .ping, payload: [1]))) }
+        var pongs = 0
+        for socket in sockets where try socket.readFrames(1).first?.kind == .pong { pongs += 1 }
+        #expect(pongs == 1000)
+        #expect(try fixture.client().call("/test.v1.Test/Echo", Request(service: "x"), as: Reply.self).name == "x")
+    }
+}
+
+/// Both ends of 1,000 loopback connections live in this process.
+private func raiseOpenFileLimit(to wanted: rlim_t) {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    if limit.rlim_cur < wanted {
+        limit.rlim_cur = min(wanted, limit.rlim_max)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
