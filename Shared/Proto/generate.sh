@@ -6,6 +6,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:-write}
+# One generator at a time: it replaces whole folders.
+exec 9>"${TMPDIR:-/tmp}/o4o-proto-generate.lock"
+flock 9
 command -v protoc-c >/dev/null || { echo "generate.sh: protoc-c is missing (apt-get install protobuf-c-compiler)" >&2; exit 1; }
 
 work=$(mktemp -d)

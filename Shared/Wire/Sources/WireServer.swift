@@ -135,6 +135,17 @@ public final class WireServer: @unchecked Sendable {
     /// in-flight calls finish (at most `drainTimeout`), then close everything.
     /// Blocks the calling thread until done.
     public func drain() {
+        beginDrain()
+        let deadline = Deadline.after(micros: configuration.drainTimeout.microseconds)
+        while !state.withLock({ $0.loopExited }) && !deadline.isExpired {
+            usleep(10_000)
+        }
+        stop()
+    }
+
+    /// Starts the drain without waiting: readiness fails from now on, GOAWAY goes
+    /// out on every connection, and the listening socket closes.
+    public func beginDrain() {
         let alreadyDraining = state.withLock { state -> Bool in
             defer { state.draining = true }
             return state.draining
@@ -143,11 +154,6 @@ public final class WireServer: @unchecked Sendable {
             logger.info("wire server draining")
             wakeLoop()
         }
-        let deadline = Deadline.after(micros: configuration.drainTimeout.microseconds)
-        while !state.withLock({ $0.loopExited }) && !deadline.isExpired {
-            usleep(10_000)
-        }
-        stop()
     }
 
     /// Stops at once: closes every connection and stops the threads.

@@ -1,1 +1,0 @@
-// Placeholder: the ServiceKit module is being built; see its issue.
