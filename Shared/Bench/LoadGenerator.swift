@@ -1,6 +1,7 @@
 import Foundation
 import Histogram
 import Synchronization
+import Storage
 import Wire
 
 /// The figures of one load run. Latencies are microseconds.

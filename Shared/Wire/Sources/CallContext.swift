@@ -1,3 +1,4 @@
+public import Storage
 public import Logging
 
 /// What a handler knows about the call it serves.

@@ -1,3 +1,4 @@
+import Storage
 import Glibc
 public import Proto
 import Synchronization

@@ -1,3 +1,4 @@
+import Storage
 import CWireSystem
 import Glibc
 public import Logging

@@ -1,1 +1,0 @@
-// Placeholder: the TestSupport module is being built; see its issue.
