@@ -10,10 +10,15 @@ public final class ReadinessMonitor: Sendable {
     /// One dependency check: returns nil when fine, else what is wrong.
     public struct Probe: Sendable {
         public var name: String
+        /// Whether a failure makes the instance unready. The gate keeps serving
+        /// (from its cache, or from PostgreSQL) when one store is down, so its
+        /// store probes are informational.
+        public var critical: Bool
         public var check: @Sendable () -> String?
 
-        public init(name: String, check: @escaping @Sendable () -> String?) {
+        public init(name: String, critical: Bool = true, check: @escaping @Sendable () -> String?) {
             self.name = name
+            self.critical = critical
             self.check = check
         }
     }
@@ -58,7 +63,9 @@ public final class ReadinessMonitor: Sendable {
         let snapshot = results.withLock { $0 }
         return HealthReport(dependencies: probes.map { probe in
             let problem = snapshot[probe.name] ?? nil
-            return HealthV1.DependencyStatus(name: probe.name, ok: problem == nil, detail: problem ?? "")
+            // A non-critical failure is reported but does not fail readiness.
+            let detail = problem.map { probe.critical ? $0 : "degraded: \($0)" } ?? ""
+            return HealthV1.DependencyStatus(name: probe.name, ok: problem == nil || !probe.critical, detail: detail)
         })
     }
 }
