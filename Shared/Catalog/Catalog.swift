@@ -1,1 +1,0 @@
-// Placeholder: the Catalog module is being built; see its issue.
