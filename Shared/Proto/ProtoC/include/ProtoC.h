@@ -2,6 +2,9 @@
 #ifndef PROTOC_UMBRELLA_H
 #define PROTOC_UMBRELLA_H
 #include "flags/v1/flags.pb-c.h"
+#include "gate/v1/gate.pb-c.h"
 #include "health/v1/health.pb-c.h"
+#include "inbox/v1/inbox.pb-c.h"
+#include "policy/v1/policy.pb-c.h"
 #include "wire/v1/wire.pb-c.h"
 #endif

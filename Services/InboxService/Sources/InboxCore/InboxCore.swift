@@ -1,1 +1,0 @@
-// Placeholder: the InboxCore module is being built; see its issue.
