@@ -1,1 +1,0 @@
-// Placeholder: the GateCore module is being built; see its issue.
