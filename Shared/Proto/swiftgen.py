@@ -271,12 +271,12 @@ class Generator:
             "        }",
             "",
             f"        func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<{ctype}> {{",
-            f"            let message = arena.allocate({ctype}.self)",
-            f"            {cfunc}__init(message)",
+            f"            let cPointer = arena.allocate({ctype}.self)",
+            f"            {cfunc}__init(cPointer)",
         ]
         for fi in fields:
             out += [f"            {line}" for line in self.to_c(fi)]
-        out += ["            return message", "        }", "    }", "}", ""]
+        out += ["            return cPointer", "        }", "    }", "}", ""]
         return out
 
     def swift_decl(self, fi):
@@ -317,7 +317,7 @@ class Generator:
         }[kind]
 
     def to_c(self, fi):
-        n, kind, ident = fi["name"], fi["kind"], swift_field(fi["name"])
+        n, kind, ident = fi["name"], fi["kind"], "self." + swift_field(fi["name"])
         if fi["repeated"]:
             element = {
                 "string": "arena.string($0)",
@@ -327,15 +327,15 @@ class Generator:
                 "enum": f"{fi.get('ctype')}(rawValue: numericCast($0.rawValue))",
                 "message": "Optional($0.cMessage(in: arena))",
             }[kind]
-            return [f"message.pointee.n_{n} = {ident}.count",
-                    f"message.pointee.{n} = arena.array({ident}.map {{ {element} }})"]
+            return [f"cPointer.pointee.n_{n} = {ident}.count",
+                    f"cPointer.pointee.{n} = arena.array({ident}.map {{ {element} }})"]
         return [{
-            "string": f"message.pointee.{n} = arena.string({ident})",
-            "bytes": f"message.pointee.{n} = arena.bytes({ident})",
-            "bool": f"message.pointee.{n} = {ident} ? 1 : 0",
-            "int": f"message.pointee.{n} = {ident}",
-            "enum": f"message.pointee.{n} = {fi.get('ctype')}(rawValue: numericCast({ident}.rawValue))",
-            "message": f"message.pointee.{n} = {ident}?.cMessage(in: arena)",
+            "string": f"cPointer.pointee.{n} = arena.string({ident})",
+            "bytes": f"cPointer.pointee.{n} = arena.bytes({ident})",
+            "bool": f"cPointer.pointee.{n} = {ident} ? 1 : 0",
+            "int": f"cPointer.pointee.{n} = {ident}",
+            "enum": f"cPointer.pointee.{n} = {fi.get('ctype')}(rawValue: numericCast({ident}.rawValue))",
+            "message": f"cPointer.pointee.{n} = {ident}?.cMessage(in: arena)",
         }[kind]]
 
 

@@ -59,15 +59,15 @@ extension FlagsV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Flags__V1__Flag> {
-            let message = arena.allocate(Flags__V1__Flag.self)
-            flags__v1__flag__init(message)
-            message.pointee.name = arena.string(name)
-            message.pointee.value = arena.string(value)
-            message.pointee.source = arena.string(source)
-            message.pointee.description = arena.string(description)
-            message.pointee.updated_at_unix_micros = updatedAtUnixMicros
-            message.pointee.updated_by = arena.string(updatedBy)
-            return message
+            let cPointer = arena.allocate(Flags__V1__Flag.self)
+            flags__v1__flag__init(cPointer)
+            cPointer.pointee.name = arena.string(self.name)
+            cPointer.pointee.value = arena.string(self.value)
+            cPointer.pointee.source = arena.string(self.source)
+            cPointer.pointee.description = arena.string(self.description)
+            cPointer.pointee.updated_at_unix_micros = self.updatedAtUnixMicros
+            cPointer.pointee.updated_by = arena.string(self.updatedBy)
+            return cPointer
         }
     }
 }
@@ -102,9 +102,9 @@ extension FlagsV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Flags__V1__ListFlagsRequest> {
-            let message = arena.allocate(Flags__V1__ListFlagsRequest.self)
-            flags__v1__list_flags_request__init(message)
-            return message
+            let cPointer = arena.allocate(Flags__V1__ListFlagsRequest.self)
+            flags__v1__list_flags_request__init(cPointer)
+            return cPointer
         }
     }
 }
@@ -155,14 +155,14 @@ extension FlagsV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Flags__V1__ListFlagsResponse> {
-            let message = arena.allocate(Flags__V1__ListFlagsResponse.self)
-            flags__v1__list_flags_response__init(message)
-            message.pointee.service = arena.string(service)
-            message.pointee.n_flags = flags.count
-            message.pointee.flags = arena.array(flags.map { Optional($0.cMessage(in: arena)) })
-            message.pointee.stale = stale ? 1 : 0
-            message.pointee.last_refresh_unix_micros = lastRefreshUnixMicros
-            return message
+            let cPointer = arena.allocate(Flags__V1__ListFlagsResponse.self)
+            flags__v1__list_flags_response__init(cPointer)
+            cPointer.pointee.service = arena.string(self.service)
+            cPointer.pointee.n_flags = self.flags.count
+            cPointer.pointee.flags = arena.array(self.flags.map { Optional($0.cMessage(in: arena)) })
+            cPointer.pointee.stale = self.stale ? 1 : 0
+            cPointer.pointee.last_refresh_unix_micros = self.lastRefreshUnixMicros
+            return cPointer
         }
     }
 }
@@ -213,13 +213,13 @@ extension FlagsV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Flags__V1__SetFlagRequest> {
-            let message = arena.allocate(Flags__V1__SetFlagRequest.self)
-            flags__v1__set_flag_request__init(message)
-            message.pointee.name = arena.string(name)
-            message.pointee.value = arena.string(value)
-            message.pointee.reason = arena.string(reason)
-            message.pointee.actor = arena.string(actor)
-            return message
+            let cPointer = arena.allocate(Flags__V1__SetFlagRequest.self)
+            flags__v1__set_flag_request__init(cPointer)
+            cPointer.pointee.name = arena.string(self.name)
+            cPointer.pointee.value = arena.string(self.value)
+            cPointer.pointee.reason = arena.string(self.reason)
+            cPointer.pointee.actor = arena.string(self.actor)
+            return cPointer
         }
     }
 }
@@ -264,11 +264,11 @@ extension FlagsV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Flags__V1__SetFlagResponse> {
-            let message = arena.allocate(Flags__V1__SetFlagResponse.self)
-            flags__v1__set_flag_response__init(message)
-            message.pointee.flag = flag?.cMessage(in: arena)
-            message.pointee.previous_value = arena.string(previousValue)
-            return message
+            let cPointer = arena.allocate(Flags__V1__SetFlagResponse.self)
+            flags__v1__set_flag_response__init(cPointer)
+            cPointer.pointee.flag = self.flag?.cMessage(in: arena)
+            cPointer.pointee.previous_value = arena.string(self.previousValue)
+            return cPointer
         }
     }
 }

@@ -108,13 +108,13 @@ extension GateV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Gate__V1__CheckRequest> {
-            let message = arena.allocate(Gate__V1__CheckRequest.self)
-            gate__v1__check_request__init(message)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.stage = Gate__V1__Stage(rawValue: numericCast(stage.rawValue))
-            message.pointee.order_time_unix_micros = orderTimeUnixMicros
-            return message
+            let cPointer = arena.allocate(Gate__V1__CheckRequest.self)
+            gate__v1__check_request__init(cPointer)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.stage = Gate__V1__Stage(rawValue: numericCast(self.stage.rawValue))
+            cPointer.pointee.order_time_unix_micros = self.orderTimeUnixMicros
+            return cPointer
         }
     }
 }
@@ -174,16 +174,16 @@ extension GateV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Gate__V1__CheckResult> {
-            let message = arena.allocate(Gate__V1__CheckResult.self)
-            gate__v1__check_result__init(message)
-            message.pointee.allowed = allowed ? 1 : 0
-            message.pointee.reason = Gate__V1__Reason(rawValue: numericCast(reason.rawValue))
-            message.pointee.evaluated_reason = Gate__V1__Reason(rawValue: numericCast(evaluatedReason.rawValue))
-            message.pointee.enforced = enforced ? 1 : 0
-            message.pointee.tier = Gate__V1__Tier(rawValue: numericCast(tier.rawValue))
-            message.pointee.mode = Gate__V1__RolloutMode(rawValue: numericCast(mode.rawValue))
-            message.pointee.authorization_version = authorizationVersion
-            return message
+            let cPointer = arena.allocate(Gate__V1__CheckResult.self)
+            gate__v1__check_result__init(cPointer)
+            cPointer.pointee.allowed = self.allowed ? 1 : 0
+            cPointer.pointee.reason = Gate__V1__Reason(rawValue: numericCast(self.reason.rawValue))
+            cPointer.pointee.evaluated_reason = Gate__V1__Reason(rawValue: numericCast(self.evaluatedReason.rawValue))
+            cPointer.pointee.enforced = self.enforced ? 1 : 0
+            cPointer.pointee.tier = Gate__V1__Tier(rawValue: numericCast(self.tier.rawValue))
+            cPointer.pointee.mode = Gate__V1__RolloutMode(rawValue: numericCast(self.mode.rawValue))
+            cPointer.pointee.authorization_version = self.authorizationVersion
+            return cPointer
         }
     }
 }
@@ -225,10 +225,10 @@ extension GateV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Gate__V1__CheckResponse> {
-            let message = arena.allocate(Gate__V1__CheckResponse.self)
-            gate__v1__check_response__init(message)
-            message.pointee.result = result?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Gate__V1__CheckResponse.self)
+            gate__v1__check_response__init(cPointer)
+            cPointer.pointee.result = self.result?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -279,13 +279,13 @@ extension GateV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Gate__V1__CheckItem> {
-            let message = arena.allocate(Gate__V1__CheckItem.self)
-            gate__v1__check_item__init(message)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.stage = Gate__V1__Stage(rawValue: numericCast(stage.rawValue))
-            message.pointee.order_time_unix_micros = orderTimeUnixMicros
-            return message
+            let cPointer = arena.allocate(Gate__V1__CheckItem.self)
+            gate__v1__check_item__init(cPointer)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.stage = Gate__V1__Stage(rawValue: numericCast(self.stage.rawValue))
+            cPointer.pointee.order_time_unix_micros = self.orderTimeUnixMicros
+            return cPointer
         }
     }
 }
@@ -330,12 +330,12 @@ extension GateV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Gate__V1__CheckBatchRequest> {
-            let message = arena.allocate(Gate__V1__CheckBatchRequest.self)
-            gate__v1__check_batch_request__init(message)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.n_items = items.count
-            message.pointee.items = arena.array(items.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Gate__V1__CheckBatchRequest.self)
+            gate__v1__check_batch_request__init(cPointer)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.n_items = self.items.count
+            cPointer.pointee.items = arena.array(self.items.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }
@@ -377,11 +377,11 @@ extension GateV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Gate__V1__CheckBatchResponse> {
-            let message = arena.allocate(Gate__V1__CheckBatchResponse.self)
-            gate__v1__check_batch_response__init(message)
-            message.pointee.n_results = results.count
-            message.pointee.results = arena.array(results.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Gate__V1__CheckBatchResponse.self)
+            gate__v1__check_batch_response__init(cPointer)
+            cPointer.pointee.n_results = self.results.count
+            cPointer.pointee.results = arena.array(self.results.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }

@@ -54,10 +54,10 @@ extension HealthV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Health__V1__HealthCheckRequest> {
-            let message = arena.allocate(Health__V1__HealthCheckRequest.self)
-            health__v1__health_check_request__init(message)
-            message.pointee.service = arena.string(service)
-            return message
+            let cPointer = arena.allocate(Health__V1__HealthCheckRequest.self)
+            health__v1__health_check_request__init(cPointer)
+            cPointer.pointee.service = arena.string(self.service)
+            return cPointer
         }
     }
 }
@@ -105,12 +105,12 @@ extension HealthV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Health__V1__DependencyStatus> {
-            let message = arena.allocate(Health__V1__DependencyStatus.self)
-            health__v1__dependency_status__init(message)
-            message.pointee.name = arena.string(name)
-            message.pointee.ok = ok ? 1 : 0
-            message.pointee.detail = arena.string(detail)
-            return message
+            let cPointer = arena.allocate(Health__V1__DependencyStatus.self)
+            health__v1__dependency_status__init(cPointer)
+            cPointer.pointee.name = arena.string(self.name)
+            cPointer.pointee.ok = self.ok ? 1 : 0
+            cPointer.pointee.detail = arena.string(self.detail)
+            return cPointer
         }
     }
 }
@@ -155,12 +155,12 @@ extension HealthV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Health__V1__HealthCheckResponse> {
-            let message = arena.allocate(Health__V1__HealthCheckResponse.self)
-            health__v1__health_check_response__init(message)
-            message.pointee.status = Health__V1__ServingStatus(rawValue: numericCast(status.rawValue))
-            message.pointee.n_dependencies = dependencies.count
-            message.pointee.dependencies = arena.array(dependencies.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Health__V1__HealthCheckResponse.self)
+            health__v1__health_check_response__init(cPointer)
+            cPointer.pointee.status = Health__V1__ServingStatus(rawValue: numericCast(self.status.rawValue))
+            cPointer.pointee.n_dependencies = self.dependencies.count
+            cPointer.pointee.dependencies = arena.array(self.dependencies.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }

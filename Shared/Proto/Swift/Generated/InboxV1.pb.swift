@@ -107,23 +107,23 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__AuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__AuthorizationRequest.self)
-            inbox__v1__authorization_request__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.status = Inbox__V1__AuthorizationStatus(rawValue: numericCast(status.rawValue))
-            message.pointee.version = version
-            message.pointee.created_at_unix_micros = createdAtUnixMicros
-            message.pointee.decided_at_unix_micros = decidedAtUnixMicros
-            message.pointee.revoked_at_unix_micros = revokedAtUnixMicros
-            message.pointee.reason = arena.string(reason)
-            message.pointee.cooldown_until_unix_micros = cooldownUntilUnixMicros
-            message.pointee.note = arena.string(note)
-            message.pointee.decided_by = arena.string(decidedBy)
-            message.pointee.idempotency_key = arena.string(idempotencyKey)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__AuthorizationRequest.self)
+            inbox__v1__authorization_request__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.status = Inbox__V1__AuthorizationStatus(rawValue: numericCast(self.status.rawValue))
+            cPointer.pointee.version = self.version
+            cPointer.pointee.created_at_unix_micros = self.createdAtUnixMicros
+            cPointer.pointee.decided_at_unix_micros = self.decidedAtUnixMicros
+            cPointer.pointee.revoked_at_unix_micros = self.revokedAtUnixMicros
+            cPointer.pointee.reason = arena.string(self.reason)
+            cPointer.pointee.cooldown_until_unix_micros = self.cooldownUntilUnixMicros
+            cPointer.pointee.note = arena.string(self.note)
+            cPointer.pointee.decided_by = arena.string(self.decidedBy)
+            cPointer.pointee.idempotency_key = arena.string(self.idempotencyKey)
+            return cPointer
         }
     }
 }
@@ -189,18 +189,18 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__AuditEvent> {
-            let message = arena.allocate(Inbox__V1__AuditEvent.self)
-            inbox__v1__audit_event__init(message)
-            message.pointee.request_id = arena.string(requestId)
-            message.pointee.from_status = Inbox__V1__AuthorizationStatus(rawValue: numericCast(fromStatus.rawValue))
-            message.pointee.to_status = Inbox__V1__AuthorizationStatus(rawValue: numericCast(toStatus.rawValue))
-            message.pointee.actor_role = Inbox__V1__ActorRole(rawValue: numericCast(actorRole.rawValue))
-            message.pointee.actor_id = arena.string(actorId)
-            message.pointee.caller = arena.string(caller)
-            message.pointee.reason = arena.string(reason)
-            message.pointee.at_unix_micros = atUnixMicros
-            message.pointee.version = version
-            return message
+            let cPointer = arena.allocate(Inbox__V1__AuditEvent.self)
+            inbox__v1__audit_event__init(cPointer)
+            cPointer.pointee.request_id = arena.string(self.requestId)
+            cPointer.pointee.from_status = Inbox__V1__AuthorizationStatus(rawValue: numericCast(self.fromStatus.rawValue))
+            cPointer.pointee.to_status = Inbox__V1__AuthorizationStatus(rawValue: numericCast(self.toStatus.rawValue))
+            cPointer.pointee.actor_role = Inbox__V1__ActorRole(rawValue: numericCast(self.actorRole.rawValue))
+            cPointer.pointee.actor_id = arena.string(self.actorId)
+            cPointer.pointee.caller = arena.string(self.caller)
+            cPointer.pointee.reason = arena.string(self.reason)
+            cPointer.pointee.at_unix_micros = self.atUnixMicros
+            cPointer.pointee.version = self.version
+            return cPointer
         }
     }
 }
@@ -251,13 +251,13 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__RequestAuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__RequestAuthorizationRequest.self)
-            inbox__v1__request_authorization_request__init(message)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.idempotency_key = arena.string(idempotencyKey)
-            message.pointee.note = arena.string(note)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__RequestAuthorizationRequest.self)
+            inbox__v1__request_authorization_request__init(cPointer)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.idempotency_key = arena.string(self.idempotencyKey)
+            cPointer.pointee.note = arena.string(self.note)
+            return cPointer
         }
     }
 }
@@ -302,11 +302,11 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__RequestAuthorizationResponse> {
-            let message = arena.allocate(Inbox__V1__RequestAuthorizationResponse.self)
-            inbox__v1__request_authorization_response__init(message)
-            message.pointee.request = request?.cMessage(in: arena)
-            message.pointee.replayed = replayed ? 1 : 0
-            return message
+            let cPointer = arena.allocate(Inbox__V1__RequestAuthorizationResponse.self)
+            inbox__v1__request_authorization_response__init(cPointer)
+            cPointer.pointee.request = self.request?.cMessage(in: arena)
+            cPointer.pointee.replayed = self.replayed ? 1 : 0
+            return cPointer
         }
     }
 }
@@ -351,11 +351,11 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__CancelAuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__CancelAuthorizationRequest.self)
-            inbox__v1__cancel_authorization_request__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.seller_id = arena.string(sellerId)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__CancelAuthorizationRequest.self)
+            inbox__v1__cancel_authorization_request__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            return cPointer
         }
     }
 }
@@ -397,10 +397,10 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__CancelAuthorizationResponse> {
-            let message = arena.allocate(Inbox__V1__CancelAuthorizationResponse.self)
-            inbox__v1__cancel_authorization_response__init(message)
-            message.pointee.request = request?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__CancelAuthorizationResponse.self)
+            inbox__v1__cancel_authorization_response__init(cPointer)
+            cPointer.pointee.request = self.request?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -448,12 +448,12 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__ApproveAuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__ApproveAuthorizationRequest.self)
-            inbox__v1__approve_authorization_request__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.reason = arena.string(reason)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__ApproveAuthorizationRequest.self)
+            inbox__v1__approve_authorization_request__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.reason = arena.string(self.reason)
+            return cPointer
         }
     }
 }
@@ -495,10 +495,10 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__ApproveAuthorizationResponse> {
-            let message = arena.allocate(Inbox__V1__ApproveAuthorizationResponse.self)
-            inbox__v1__approve_authorization_response__init(message)
-            message.pointee.request = request?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__ApproveAuthorizationResponse.self)
+            inbox__v1__approve_authorization_response__init(cPointer)
+            cPointer.pointee.request = self.request?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -546,12 +546,12 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__RejectAuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__RejectAuthorizationRequest.self)
-            inbox__v1__reject_authorization_request__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.reason = arena.string(reason)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__RejectAuthorizationRequest.self)
+            inbox__v1__reject_authorization_request__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.reason = arena.string(self.reason)
+            return cPointer
         }
     }
 }
@@ -593,10 +593,10 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__RejectAuthorizationResponse> {
-            let message = arena.allocate(Inbox__V1__RejectAuthorizationResponse.self)
-            inbox__v1__reject_authorization_response__init(message)
-            message.pointee.request = request?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__RejectAuthorizationResponse.self)
+            inbox__v1__reject_authorization_response__init(cPointer)
+            cPointer.pointee.request = self.request?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -647,13 +647,13 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__RevokeAuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__RevokeAuthorizationRequest.self)
-            inbox__v1__revoke_authorization_request__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.reason = arena.string(reason)
-            message.pointee.operator_id = arena.string(operatorId)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__RevokeAuthorizationRequest.self)
+            inbox__v1__revoke_authorization_request__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.reason = arena.string(self.reason)
+            cPointer.pointee.operator_id = arena.string(self.operatorId)
+            return cPointer
         }
     }
 }
@@ -695,10 +695,10 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__RevokeAuthorizationResponse> {
-            let message = arena.allocate(Inbox__V1__RevokeAuthorizationResponse.self)
-            inbox__v1__revoke_authorization_response__init(message)
-            message.pointee.request = request?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__RevokeAuthorizationResponse.self)
+            inbox__v1__revoke_authorization_response__init(cPointer)
+            cPointer.pointee.request = self.request?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -752,15 +752,15 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__ListInboxRequest> {
-            let message = arena.allocate(Inbox__V1__ListInboxRequest.self)
-            inbox__v1__list_inbox_request__init(message)
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.n_statuses = statuses.count
-            message.pointee.statuses = arena.array(statuses.map { Inbox__V1__AuthorizationStatus(rawValue: numericCast($0.rawValue)) })
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.page_size = pageSize
-            message.pointee.page_token = arena.string(pageToken)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__ListInboxRequest.self)
+            inbox__v1__list_inbox_request__init(cPointer)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.n_statuses = self.statuses.count
+            cPointer.pointee.statuses = arena.array(self.statuses.map { Inbox__V1__AuthorizationStatus(rawValue: numericCast($0.rawValue)) })
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.page_size = self.pageSize
+            cPointer.pointee.page_token = arena.string(self.pageToken)
+            return cPointer
         }
     }
 }
@@ -805,12 +805,12 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__ListInboxResponse> {
-            let message = arena.allocate(Inbox__V1__ListInboxResponse.self)
-            inbox__v1__list_inbox_response__init(message)
-            message.pointee.n_requests = requests.count
-            message.pointee.requests = arena.array(requests.map { Optional($0.cMessage(in: arena)) })
-            message.pointee.next_page_token = arena.string(nextPageToken)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__ListInboxResponse.self)
+            inbox__v1__list_inbox_response__init(cPointer)
+            cPointer.pointee.n_requests = self.requests.count
+            cPointer.pointee.requests = arena.array(self.requests.map { Optional($0.cMessage(in: arena)) })
+            cPointer.pointee.next_page_token = arena.string(self.nextPageToken)
+            return cPointer
         }
     }
 }
@@ -864,15 +864,15 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__ListMineRequest> {
-            let message = arena.allocate(Inbox__V1__ListMineRequest.self)
-            inbox__v1__list_mine_request__init(message)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.n_statuses = statuses.count
-            message.pointee.statuses = arena.array(statuses.map { Inbox__V1__AuthorizationStatus(rawValue: numericCast($0.rawValue)) })
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.page_size = pageSize
-            message.pointee.page_token = arena.string(pageToken)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__ListMineRequest.self)
+            inbox__v1__list_mine_request__init(cPointer)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.n_statuses = self.statuses.count
+            cPointer.pointee.statuses = arena.array(self.statuses.map { Inbox__V1__AuthorizationStatus(rawValue: numericCast($0.rawValue)) })
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.page_size = self.pageSize
+            cPointer.pointee.page_token = arena.string(self.pageToken)
+            return cPointer
         }
     }
 }
@@ -917,12 +917,12 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__ListMineResponse> {
-            let message = arena.allocate(Inbox__V1__ListMineResponse.self)
-            inbox__v1__list_mine_response__init(message)
-            message.pointee.n_requests = requests.count
-            message.pointee.requests = arena.array(requests.map { Optional($0.cMessage(in: arena)) })
-            message.pointee.next_page_token = arena.string(nextPageToken)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__ListMineResponse.self)
+            inbox__v1__list_mine_response__init(cPointer)
+            cPointer.pointee.n_requests = self.requests.count
+            cPointer.pointee.requests = arena.array(self.requests.map { Optional($0.cMessage(in: arena)) })
+            cPointer.pointee.next_page_token = arena.string(self.nextPageToken)
+            return cPointer
         }
     }
 }
@@ -970,12 +970,12 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__GetAuthorizationRequest> {
-            let message = arena.allocate(Inbox__V1__GetAuthorizationRequest.self)
-            inbox__v1__get_authorization_request__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.supplier_id = arena.string(supplierId)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__GetAuthorizationRequest.self)
+            inbox__v1__get_authorization_request__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            return cPointer
         }
     }
 }
@@ -1020,12 +1020,12 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__GetAuthorizationResponse> {
-            let message = arena.allocate(Inbox__V1__GetAuthorizationResponse.self)
-            inbox__v1__get_authorization_response__init(message)
-            message.pointee.request = request?.cMessage(in: arena)
-            message.pointee.n_events = events.count
-            message.pointee.events = arena.array(events.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Inbox__V1__GetAuthorizationResponse.self)
+            inbox__v1__get_authorization_response__init(cPointer)
+            cPointer.pointee.request = self.request?.cMessage(in: arena)
+            cPointer.pointee.n_events = self.events.count
+            cPointer.pointee.events = arena.array(self.events.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }
@@ -1067,10 +1067,10 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__InboxSizeRequest> {
-            let message = arena.allocate(Inbox__V1__InboxSizeRequest.self)
-            inbox__v1__inbox_size_request__init(message)
-            message.pointee.supplier_id = arena.string(supplierId)
-            return message
+            let cPointer = arena.allocate(Inbox__V1__InboxSizeRequest.self)
+            inbox__v1__inbox_size_request__init(cPointer)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            return cPointer
         }
     }
 }
@@ -1112,10 +1112,10 @@ extension InboxV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Inbox__V1__InboxSizeResponse> {
-            let message = arena.allocate(Inbox__V1__InboxSizeResponse.self)
-            inbox__v1__inbox_size_response__init(message)
-            message.pointee.pending = pending
-            return message
+            let cPointer = arena.allocate(Inbox__V1__InboxSizeResponse.self)
+            inbox__v1__inbox_size_response__init(cPointer)
+            cPointer.pointee.pending = self.pending
+            return cPointer
         }
     }
 }

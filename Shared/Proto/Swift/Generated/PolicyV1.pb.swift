@@ -126,10 +126,10 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__Int64Value> {
-            let message = arena.allocate(Policy__V1__Int64Value.self)
-            policy__v1__int64_value__init(message)
-            message.pointee.value = value
-            return message
+            let cPointer = arena.allocate(Policy__V1__Int64Value.self)
+            policy__v1__int64_value__init(cPointer)
+            cPointer.pointee.value = self.value
+            return cPointer
         }
     }
 }
@@ -198,19 +198,19 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__PolicyTerms> {
-            let message = arena.allocate(Policy__V1__PolicyTerms.self)
-            policy__v1__policy_terms__init(message)
-            message.pointee.code = arena.string(code)
-            message.pointee.kind = Policy__V1__PolicyKind(rawValue: numericCast(kind.rawValue))
-            message.pointee.commission_type = Policy__V1__CommissionType(rawValue: numericCast(commissionType.rawValue))
-            message.pointee.rate_ppm = ratePpm
-            message.pointee.fixed_amount = fixedAmount
-            message.pointee.currency = arena.string(currency)
-            message.pointee.min_commission = minCommission?.cMessage(in: arena)
-            message.pointee.max_commission = maxCommission?.cMessage(in: arena)
-            message.pointee.valid_from_unix_micros = validFromUnixMicros?.cMessage(in: arena)
-            message.pointee.valid_until_unix_micros = validUntilUnixMicros?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__PolicyTerms.self)
+            policy__v1__policy_terms__init(cPointer)
+            cPointer.pointee.code = arena.string(self.code)
+            cPointer.pointee.kind = Policy__V1__PolicyKind(rawValue: numericCast(self.kind.rawValue))
+            cPointer.pointee.commission_type = Policy__V1__CommissionType(rawValue: numericCast(self.commissionType.rawValue))
+            cPointer.pointee.rate_ppm = self.ratePpm
+            cPointer.pointee.fixed_amount = self.fixedAmount
+            cPointer.pointee.currency = arena.string(self.currency)
+            cPointer.pointee.min_commission = self.minCommission?.cMessage(in: arena)
+            cPointer.pointee.max_commission = self.maxCommission?.cMessage(in: arena)
+            cPointer.pointee.valid_from_unix_micros = self.validFromUnixMicros?.cMessage(in: arena)
+            cPointer.pointee.valid_until_unix_micros = self.validUntilUnixMicros?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -273,17 +273,17 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__Policy> {
-            let message = arena.allocate(Policy__V1__Policy.self)
-            policy__v1__policy__init(message)
-            message.pointee.id = arena.string(id)
-            message.pointee.terms = terms?.cMessage(in: arena)
-            message.pointee.status = Policy__V1__PolicyStatus(rawValue: numericCast(status.rawValue))
-            message.pointee.version = version
-            message.pointee.created_at_unix_micros = createdAtUnixMicros
-            message.pointee.created_by = arena.string(createdBy)
-            message.pointee.updated_at_unix_micros = updatedAtUnixMicros
-            message.pointee.updated_by = arena.string(updatedBy)
-            return message
+            let cPointer = arena.allocate(Policy__V1__Policy.self)
+            policy__v1__policy__init(cPointer)
+            cPointer.pointee.id = arena.string(self.id)
+            cPointer.pointee.terms = self.terms?.cMessage(in: arena)
+            cPointer.pointee.status = Policy__V1__PolicyStatus(rawValue: numericCast(self.status.rawValue))
+            cPointer.pointee.version = self.version
+            cPointer.pointee.created_at_unix_micros = self.createdAtUnixMicros
+            cPointer.pointee.created_by = arena.string(self.createdBy)
+            cPointer.pointee.updated_at_unix_micros = self.updatedAtUnixMicros
+            cPointer.pointee.updated_by = arena.string(self.updatedBy)
+            return cPointer
         }
     }
 }
@@ -358,21 +358,21 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__PolicySnapshot> {
-            let message = arena.allocate(Policy__V1__PolicySnapshot.self)
-            policy__v1__policy_snapshot__init(message)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.code = arena.string(code)
-            message.pointee.version = version
-            message.pointee.kind = Policy__V1__PolicyKind(rawValue: numericCast(kind.rawValue))
-            message.pointee.commission_type = Policy__V1__CommissionType(rawValue: numericCast(commissionType.rawValue))
-            message.pointee.rate_ppm = ratePpm
-            message.pointee.fixed_amount = fixedAmount
-            message.pointee.currency = arena.string(currency)
-            message.pointee.min_commission = minCommission?.cMessage(in: arena)
-            message.pointee.max_commission = maxCommission?.cMessage(in: arena)
-            message.pointee.valid_from_unix_micros = validFromUnixMicros?.cMessage(in: arena)
-            message.pointee.valid_until_unix_micros = validUntilUnixMicros?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__PolicySnapshot.self)
+            policy__v1__policy_snapshot__init(cPointer)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.code = arena.string(self.code)
+            cPointer.pointee.version = self.version
+            cPointer.pointee.kind = Policy__V1__PolicyKind(rawValue: numericCast(self.kind.rawValue))
+            cPointer.pointee.commission_type = Policy__V1__CommissionType(rawValue: numericCast(self.commissionType.rawValue))
+            cPointer.pointee.rate_ppm = self.ratePpm
+            cPointer.pointee.fixed_amount = self.fixedAmount
+            cPointer.pointee.currency = arena.string(self.currency)
+            cPointer.pointee.min_commission = self.minCommission?.cMessage(in: arena)
+            cPointer.pointee.max_commission = self.maxCommission?.cMessage(in: arena)
+            cPointer.pointee.valid_from_unix_micros = self.validFromUnixMicros?.cMessage(in: arena)
+            cPointer.pointee.valid_until_unix_micros = self.validUntilUnixMicros?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -435,17 +435,17 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__OrderItem> {
-            let message = arena.allocate(Policy__V1__OrderItem.self)
-            policy__v1__order_item__init(message)
-            message.pointee.order_item_id = arena.string(orderItemId)
-            message.pointee.product_id = arena.string(productId)
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.seller_id = arena.string(sellerId)
-            message.pointee.seller_tier = arena.string(sellerTier)
-            message.pointee.line_amount = lineAmount
-            message.pointee.currency = arena.string(currency)
-            message.pointee.order_time_unix_micros = orderTimeUnixMicros
-            return message
+            let cPointer = arena.allocate(Policy__V1__OrderItem.self)
+            policy__v1__order_item__init(cPointer)
+            cPointer.pointee.order_item_id = arena.string(self.orderItemId)
+            cPointer.pointee.product_id = arena.string(self.productId)
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.seller_id = arena.string(self.sellerId)
+            cPointer.pointee.seller_tier = arena.string(self.sellerTier)
+            cPointer.pointee.line_amount = self.lineAmount
+            cPointer.pointee.currency = arena.string(self.currency)
+            cPointer.pointee.order_time_unix_micros = self.orderTimeUnixMicros
+            return cPointer
         }
     }
 }
@@ -508,17 +508,17 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__Resolution> {
-            let message = arena.allocate(Policy__V1__Resolution.self)
-            policy__v1__resolution__init(message)
-            message.pointee.order_item_id = arena.string(orderItemId)
-            message.pointee.level = Policy__V1__ResolutionLevel(rawValue: numericCast(level.rawValue))
-            message.pointee.commission_amount = commissionAmount
-            message.pointee.currency = arena.string(currency)
-            message.pointee.applied_policy = appliedPolicy?.cMessage(in: arena)
-            message.pointee.failure_reason = Policy__V1__FailureReason(rawValue: numericCast(failureReason.rawValue))
-            message.pointee.supplier_id = arena.string(supplierId)
-            message.pointee.seller_tier = arena.string(sellerTier)
-            return message
+            let cPointer = arena.allocate(Policy__V1__Resolution.self)
+            policy__v1__resolution__init(cPointer)
+            cPointer.pointee.order_item_id = arena.string(self.orderItemId)
+            cPointer.pointee.level = Policy__V1__ResolutionLevel(rawValue: numericCast(self.level.rawValue))
+            cPointer.pointee.commission_amount = self.commissionAmount
+            cPointer.pointee.currency = arena.string(self.currency)
+            cPointer.pointee.applied_policy = self.appliedPolicy?.cMessage(in: arena)
+            cPointer.pointee.failure_reason = Policy__V1__FailureReason(rawValue: numericCast(self.failureReason.rawValue))
+            cPointer.pointee.supplier_id = arena.string(self.supplierId)
+            cPointer.pointee.seller_tier = arena.string(self.sellerTier)
+            return cPointer
         }
     }
 }
@@ -566,12 +566,12 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__ItemError> {
-            let message = arena.allocate(Policy__V1__ItemError.self)
-            policy__v1__item_error__init(message)
-            message.pointee.order_item_id = arena.string(orderItemId)
-            message.pointee.status_code = statusCode
-            message.pointee.status_message = arena.string(statusMessage)
-            return message
+            let cPointer = arena.allocate(Policy__V1__ItemError.self)
+            policy__v1__item_error__init(cPointer)
+            cPointer.pointee.order_item_id = arena.string(self.orderItemId)
+            cPointer.pointee.status_code = self.statusCode
+            cPointer.pointee.status_message = arena.string(self.statusMessage)
+            return cPointer
         }
     }
 }
@@ -619,12 +619,12 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__ItemResult> {
-            let message = arena.allocate(Policy__V1__ItemResult.self)
-            policy__v1__item_result__init(message)
-            message.pointee.order_item_id = arena.string(orderItemId)
-            message.pointee.resolution = resolution?.cMessage(in: arena)
-            message.pointee.error = error?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__ItemResult.self)
+            policy__v1__item_result__init(cPointer)
+            cPointer.pointee.order_item_id = arena.string(self.orderItemId)
+            cPointer.pointee.resolution = self.resolution?.cMessage(in: arena)
+            cPointer.pointee.error = self.error?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -666,10 +666,10 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__ResolveRequest> {
-            let message = arena.allocate(Policy__V1__ResolveRequest.self)
-            policy__v1__resolve_request__init(message)
-            message.pointee.item = item?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__ResolveRequest.self)
+            policy__v1__resolve_request__init(cPointer)
+            cPointer.pointee.item = self.item?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -711,10 +711,10 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__ResolveResponse> {
-            let message = arena.allocate(Policy__V1__ResolveResponse.self)
-            policy__v1__resolve_response__init(message)
-            message.pointee.resolution = resolution?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__ResolveResponse.self)
+            policy__v1__resolve_response__init(cPointer)
+            cPointer.pointee.resolution = self.resolution?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -756,11 +756,11 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__ResolveBatchRequest> {
-            let message = arena.allocate(Policy__V1__ResolveBatchRequest.self)
-            policy__v1__resolve_batch_request__init(message)
-            message.pointee.n_items = items.count
-            message.pointee.items = arena.array(items.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Policy__V1__ResolveBatchRequest.self)
+            policy__v1__resolve_batch_request__init(cPointer)
+            cPointer.pointee.n_items = self.items.count
+            cPointer.pointee.items = arena.array(self.items.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }
@@ -802,11 +802,11 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__ResolveBatchResponse> {
-            let message = arena.allocate(Policy__V1__ResolveBatchResponse.self)
-            policy__v1__resolve_batch_response__init(message)
-            message.pointee.n_results = results.count
-            message.pointee.results = arena.array(results.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Policy__V1__ResolveBatchResponse.self)
+            policy__v1__resolve_batch_response__init(cPointer)
+            cPointer.pointee.n_results = self.results.count
+            cPointer.pointee.results = arena.array(self.results.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }
@@ -866,16 +866,16 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__CommissionLine> {
-            let message = arena.allocate(Policy__V1__CommissionLine.self)
-            policy__v1__commission_line__init(message)
-            message.pointee.order_item_id = arena.string(orderItemId)
-            message.pointee.item = item?.cMessage(in: arena)
-            message.pointee.resolution = resolution?.cMessage(in: arena)
-            message.pointee.batch_id = arena.string(batchId)
-            message.pointee.recorded_at_unix_micros = recordedAtUnixMicros
-            message.pointee.recalculated_at_unix_micros = recalculatedAtUnixMicros
-            message.pointee.newly_written = newlyWritten ? 1 : 0
-            return message
+            let cPointer = arena.allocate(Policy__V1__CommissionLine.self)
+            policy__v1__commission_line__init(cPointer)
+            cPointer.pointee.order_item_id = arena.string(self.orderItemId)
+            cPointer.pointee.item = self.item?.cMessage(in: arena)
+            cPointer.pointee.resolution = self.resolution?.cMessage(in: arena)
+            cPointer.pointee.batch_id = arena.string(self.batchId)
+            cPointer.pointee.recorded_at_unix_micros = self.recordedAtUnixMicros
+            cPointer.pointee.recalculated_at_unix_micros = self.recalculatedAtUnixMicros
+            cPointer.pointee.newly_written = self.newlyWritten ? 1 : 0
+            return cPointer
         }
     }
 }
@@ -923,13 +923,13 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__RecordCommissionsRequest> {
-            let message = arena.allocate(Policy__V1__RecordCommissionsRequest.self)
-            policy__v1__record_commissions_request__init(message)
-            message.pointee.batch_id = arena.string(batchId)
-            message.pointee.n_items = items.count
-            message.pointee.items = arena.array(items.map { Optional($0.cMessage(in: arena)) })
-            message.pointee.recalculate = recalculate ? 1 : 0
-            return message
+            let cPointer = arena.allocate(Policy__V1__RecordCommissionsRequest.self)
+            policy__v1__record_commissions_request__init(cPointer)
+            cPointer.pointee.batch_id = arena.string(self.batchId)
+            cPointer.pointee.n_items = self.items.count
+            cPointer.pointee.items = arena.array(self.items.map { Optional($0.cMessage(in: arena)) })
+            cPointer.pointee.recalculate = self.recalculate ? 1 : 0
+            return cPointer
         }
     }
 }
@@ -971,11 +971,11 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__RecordCommissionsResponse> {
-            let message = arena.allocate(Policy__V1__RecordCommissionsResponse.self)
-            policy__v1__record_commissions_response__init(message)
-            message.pointee.n_lines = lines.count
-            message.pointee.lines = arena.array(lines.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Policy__V1__RecordCommissionsResponse.self)
+            policy__v1__record_commissions_response__init(cPointer)
+            cPointer.pointee.n_lines = self.lines.count
+            cPointer.pointee.lines = arena.array(self.lines.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }
@@ -1023,12 +1023,12 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__CreatePolicyRequest> {
-            let message = arena.allocate(Policy__V1__CreatePolicyRequest.self)
-            policy__v1__create_policy_request__init(message)
-            message.pointee.terms = terms?.cMessage(in: arena)
-            message.pointee.status = Policy__V1__PolicyStatus(rawValue: numericCast(status.rawValue))
-            message.pointee.operator_id = arena.string(operatorId)
-            return message
+            let cPointer = arena.allocate(Policy__V1__CreatePolicyRequest.self)
+            policy__v1__create_policy_request__init(cPointer)
+            cPointer.pointee.terms = self.terms?.cMessage(in: arena)
+            cPointer.pointee.status = Policy__V1__PolicyStatus(rawValue: numericCast(self.status.rawValue))
+            cPointer.pointee.operator_id = arena.string(self.operatorId)
+            return cPointer
         }
     }
 }
@@ -1079,13 +1079,13 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__UpdatePolicyRequest> {
-            let message = arena.allocate(Policy__V1__UpdatePolicyRequest.self)
-            policy__v1__update_policy_request__init(message)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.expected_version = expectedVersion
-            message.pointee.terms = terms?.cMessage(in: arena)
-            message.pointee.operator_id = arena.string(operatorId)
-            return message
+            let cPointer = arena.allocate(Policy__V1__UpdatePolicyRequest.self)
+            policy__v1__update_policy_request__init(cPointer)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.expected_version = self.expectedVersion
+            cPointer.pointee.terms = self.terms?.cMessage(in: arena)
+            cPointer.pointee.operator_id = arena.string(self.operatorId)
+            return cPointer
         }
     }
 }
@@ -1139,14 +1139,14 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__SetPolicyStatusRequest> {
-            let message = arena.allocate(Policy__V1__SetPolicyStatusRequest.self)
-            policy__v1__set_policy_status_request__init(message)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.expected_version = expectedVersion
-            message.pointee.status = Policy__V1__PolicyStatus(rawValue: numericCast(status.rawValue))
-            message.pointee.operator_id = arena.string(operatorId)
-            message.pointee.reason = arena.string(reason)
-            return message
+            let cPointer = arena.allocate(Policy__V1__SetPolicyStatusRequest.self)
+            policy__v1__set_policy_status_request__init(cPointer)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.expected_version = self.expectedVersion
+            cPointer.pointee.status = Policy__V1__PolicyStatus(rawValue: numericCast(self.status.rawValue))
+            cPointer.pointee.operator_id = arena.string(self.operatorId)
+            cPointer.pointee.reason = arena.string(self.reason)
+            return cPointer
         }
     }
 }
@@ -1188,10 +1188,10 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__PolicyResponse> {
-            let message = arena.allocate(Policy__V1__PolicyResponse.self)
-            policy__v1__policy_response__init(message)
-            message.pointee.policy = policy?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__PolicyResponse.self)
+            policy__v1__policy_response__init(cPointer)
+            cPointer.pointee.policy = self.policy?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -1248,15 +1248,15 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__PolicyLink> {
-            let message = arena.allocate(Policy__V1__PolicyLink.self)
-            policy__v1__policy_link__init(message)
-            message.pointee.scope_kind = Policy__V1__ScopeKind(rawValue: numericCast(scopeKind.rawValue))
-            message.pointee.scope_id = arena.string(scopeId)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.settlement_cycle_days = settlementCycleDays
-            message.pointee.created_at_unix_micros = createdAtUnixMicros
-            message.pointee.created_by = arena.string(createdBy)
-            return message
+            let cPointer = arena.allocate(Policy__V1__PolicyLink.self)
+            policy__v1__policy_link__init(cPointer)
+            cPointer.pointee.scope_kind = Policy__V1__ScopeKind(rawValue: numericCast(self.scopeKind.rawValue))
+            cPointer.pointee.scope_id = arena.string(self.scopeId)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.settlement_cycle_days = self.settlementCycleDays
+            cPointer.pointee.created_at_unix_micros = self.createdAtUnixMicros
+            cPointer.pointee.created_by = arena.string(self.createdBy)
+            return cPointer
         }
     }
 }
@@ -1310,14 +1310,14 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__LinkPolicyRequest> {
-            let message = arena.allocate(Policy__V1__LinkPolicyRequest.self)
-            policy__v1__link_policy_request__init(message)
-            message.pointee.scope_kind = Policy__V1__ScopeKind(rawValue: numericCast(scopeKind.rawValue))
-            message.pointee.scope_id = arena.string(scopeId)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.settlement_cycle_days = settlementCycleDays
-            message.pointee.operator_id = arena.string(operatorId)
-            return message
+            let cPointer = arena.allocate(Policy__V1__LinkPolicyRequest.self)
+            policy__v1__link_policy_request__init(cPointer)
+            cPointer.pointee.scope_kind = Policy__V1__ScopeKind(rawValue: numericCast(self.scopeKind.rawValue))
+            cPointer.pointee.scope_id = arena.string(self.scopeId)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.settlement_cycle_days = self.settlementCycleDays
+            cPointer.pointee.operator_id = arena.string(self.operatorId)
+            return cPointer
         }
     }
 }
@@ -1359,10 +1359,10 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__LinkPolicyResponse> {
-            let message = arena.allocate(Policy__V1__LinkPolicyResponse.self)
-            policy__v1__link_policy_response__init(message)
-            message.pointee.link = link?.cMessage(in: arena)
-            return message
+            let cPointer = arena.allocate(Policy__V1__LinkPolicyResponse.self)
+            policy__v1__link_policy_response__init(cPointer)
+            cPointer.pointee.link = self.link?.cMessage(in: arena)
+            return cPointer
         }
     }
 }
@@ -1413,13 +1413,13 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__UnlinkPolicyRequest> {
-            let message = arena.allocate(Policy__V1__UnlinkPolicyRequest.self)
-            policy__v1__unlink_policy_request__init(message)
-            message.pointee.scope_kind = Policy__V1__ScopeKind(rawValue: numericCast(scopeKind.rawValue))
-            message.pointee.scope_id = arena.string(scopeId)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.operator_id = arena.string(operatorId)
-            return message
+            let cPointer = arena.allocate(Policy__V1__UnlinkPolicyRequest.self)
+            policy__v1__unlink_policy_request__init(cPointer)
+            cPointer.pointee.scope_kind = Policy__V1__ScopeKind(rawValue: numericCast(self.scopeKind.rawValue))
+            cPointer.pointee.scope_id = arena.string(self.scopeId)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.operator_id = arena.string(self.operatorId)
+            return cPointer
         }
     }
 }
@@ -1461,10 +1461,10 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__UnlinkPolicyResponse> {
-            let message = arena.allocate(Policy__V1__UnlinkPolicyResponse.self)
-            policy__v1__unlink_policy_response__init(message)
-            message.pointee.removed = removed ? 1 : 0
-            return message
+            let cPointer = arena.allocate(Policy__V1__UnlinkPolicyResponse.self)
+            policy__v1__unlink_policy_response__init(cPointer)
+            cPointer.pointee.removed = self.removed ? 1 : 0
+            return cPointer
         }
     }
 }
@@ -1527,17 +1527,17 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__PolicyAuditEntry> {
-            let message = arena.allocate(Policy__V1__PolicyAuditEntry.self)
-            policy__v1__policy_audit_entry__init(message)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.action = Policy__V1__AuditAction(rawValue: numericCast(action.rawValue))
-            message.pointee.actor = arena.string(actor)
-            message.pointee.caller = arena.string(caller)
-            message.pointee.at_unix_micros = atUnixMicros
-            message.pointee.before_json = arena.string(beforeJson)
-            message.pointee.after_json = arena.string(afterJson)
-            message.pointee.reason = arena.string(reason)
-            return message
+            let cPointer = arena.allocate(Policy__V1__PolicyAuditEntry.self)
+            policy__v1__policy_audit_entry__init(cPointer)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.action = Policy__V1__AuditAction(rawValue: numericCast(self.action.rawValue))
+            cPointer.pointee.actor = arena.string(self.actor)
+            cPointer.pointee.caller = arena.string(self.caller)
+            cPointer.pointee.at_unix_micros = self.atUnixMicros
+            cPointer.pointee.before_json = arena.string(self.beforeJson)
+            cPointer.pointee.after_json = arena.string(self.afterJson)
+            cPointer.pointee.reason = arena.string(self.reason)
+            return cPointer
         }
     }
 }
@@ -1582,11 +1582,11 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__GetPolicyRequest> {
-            let message = arena.allocate(Policy__V1__GetPolicyRequest.self)
-            policy__v1__get_policy_request__init(message)
-            message.pointee.policy_id = arena.string(policyId)
-            message.pointee.code = arena.string(code)
-            return message
+            let cPointer = arena.allocate(Policy__V1__GetPolicyRequest.self)
+            policy__v1__get_policy_request__init(cPointer)
+            cPointer.pointee.policy_id = arena.string(self.policyId)
+            cPointer.pointee.code = arena.string(self.code)
+            return cPointer
         }
     }
 }
@@ -1634,14 +1634,14 @@ extension PolicyV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Policy__V1__GetPolicyResponse> {
-            let message = arena.allocate(Policy__V1__GetPolicyResponse.self)
-            policy__v1__get_policy_response__init(message)
-            message.pointee.policy = policy?.cMessage(in: arena)
-            message.pointee.n_links = links.count
-            message.pointee.links = arena.array(links.map { Optional($0.cMessage(in: arena)) })
-            message.pointee.n_history = history.count
-            message.pointee.history = arena.array(history.map { Optional($0.cMessage(in: arena)) })
-            return message
+            let cPointer = arena.allocate(Policy__V1__GetPolicyResponse.self)
+            policy__v1__get_policy_response__init(cPointer)
+            cPointer.pointee.policy = self.policy?.cMessage(in: arena)
+            cPointer.pointee.n_links = self.links.count
+            cPointer.pointee.links = arena.array(self.links.map { Optional($0.cMessage(in: arena)) })
+            cPointer.pointee.n_history = self.history.count
+            cPointer.pointee.history = arena.array(self.history.map { Optional($0.cMessage(in: arena)) })
+            return cPointer
         }
     }
 }

@@ -85,11 +85,11 @@ extension WireV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Wire__V1__Metadata> {
-            let message = arena.allocate(Wire__V1__Metadata.self)
-            wire__v1__metadata__init(message)
-            message.pointee.key = arena.string(key)
-            message.pointee.value = arena.string(value)
-            return message
+            let cPointer = arena.allocate(Wire__V1__Metadata.self)
+            wire__v1__metadata__init(cPointer)
+            cPointer.pointee.key = arena.string(self.key)
+            cPointer.pointee.value = arena.string(self.value)
+            return cPointer
         }
     }
 }
@@ -158,20 +158,20 @@ extension WireV1 {
         }
 
         func cMessage(in arena: ProtoArena) -> UnsafeMutablePointer<Wire__V1__Frame> {
-            let message = arena.allocate(Wire__V1__Frame.self)
-            wire__v1__frame__init(message)
-            message.pointee.kind = Wire__V1__FrameKind(rawValue: numericCast(kind.rawValue))
-            message.pointee.call_id = callId
-            message.pointee.method = arena.string(method)
-            message.pointee.timeout_micros = timeoutMicros
-            message.pointee.n_metadata = metadata.count
-            message.pointee.metadata = arena.array(metadata.map { Optional($0.cMessage(in: arena)) })
-            message.pointee.status_code = statusCode
-            message.pointee.status_message = arena.string(statusMessage)
-            message.pointee.payload = arena.bytes(payload)
-            message.pointee.last_call_id = lastCallId
-            message.pointee.reason = arena.string(reason)
-            return message
+            let cPointer = arena.allocate(Wire__V1__Frame.self)
+            wire__v1__frame__init(cPointer)
+            cPointer.pointee.kind = Wire__V1__FrameKind(rawValue: numericCast(self.kind.rawValue))
+            cPointer.pointee.call_id = self.callId
+            cPointer.pointee.method = arena.string(self.method)
+            cPointer.pointee.timeout_micros = self.timeoutMicros
+            cPointer.pointee.n_metadata = self.metadata.count
+            cPointer.pointee.metadata = arena.array(self.metadata.map { Optional($0.cMessage(in: arena)) })
+            cPointer.pointee.status_code = self.statusCode
+            cPointer.pointee.status_message = arena.string(self.statusMessage)
+            cPointer.pointee.payload = arena.bytes(self.payload)
+            cPointer.pointee.last_call_id = self.lastCallId
+            cPointer.pointee.reason = arena.string(self.reason)
+            return cPointer
         }
     }
 }

@@ -1,1 +1,0 @@
-// Placeholder: the PolicyCore module is being built; see its issue.
