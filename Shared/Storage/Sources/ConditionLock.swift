@@ -9,13 +9,13 @@ import Darwin
 /// `Synchronization.Mutex` has no condition variable and `NSCondition` waits on wall-clock
 /// dates, which an NTP step can stretch or cut short; pool waits must honour `Deadline`s.
 /// The pthread objects live in heap memory that never moves, as pthreads requires.
-final class ConditionLock: @unchecked Sendable {
+public final class ConditionLock: @unchecked Sendable {
     // @unchecked Sendable: all access to the pthread objects goes through pthread calls,
     // which are thread-safe by definition; the pointers themselves never change.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         condition = .allocate(capacity: 1)
         precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
@@ -36,7 +36,7 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Runs `body` holding the mutex.
-    func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+    public func withLock<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
@@ -46,7 +46,7 @@ final class ConditionLock: @unchecked Sendable {
     ///
     /// Returns `false` once `deadline` has passed. Spurious wake-ups return `true`, so callers
     /// re-check their predicate in a loop.
-    func wait(until deadline: Deadline) -> Bool {
+    public func wait(until deadline: Deadline) -> Bool {
         if deadline == .distantFuture {
             pthread_cond_wait(condition, mutex)
             return true
@@ -61,8 +61,14 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Wakes one waiter.
-    func signal() { pthread_cond_signal(condition) }
+    public func signal() { pthread_cond_signal(condition) }
 
     /// Wakes every waiter.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
+
+    /// Takes the mutex; pair with `unlock()` (prefer `withLock`).
+    public func lock() { pthread_mutex_lock(mutex) }
+
+    /// Releases the mutex taken by `lock()`.
+    public func unlock() { pthread_mutex_unlock(mutex) }
 }

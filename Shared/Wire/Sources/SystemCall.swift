@@ -92,54 +92,6 @@ enum Socket {
     }
 }
 
-/// A mutex and condition variable pair for the worker queue and blocking waits.
-/// Heap-allocated because pthread objects must not move.
-final class ConditionLock: @unchecked Sendable {
-    // @unchecked: the pthread objects are only touched through pthread calls,
-    // which are thread-safe; the pointers never change after init.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-
-    init() {
-        pthread_mutex_init(mutex, nil)
-        var attributes = pthread_condattr_t()
-        pthread_condattr_init(&attributes)
-        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
-        pthread_cond_init(condition, &attributes)
-        pthread_condattr_destroy(&attributes)
-    }
-
-    deinit {
-        pthread_cond_destroy(condition)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-        condition.deallocate()
-    }
-
-    func lock() { pthread_mutex_lock(mutex) }
-    func unlock() { pthread_mutex_unlock(mutex) }
-    func signal() { pthread_cond_signal(condition) }
-    func broadcast() { pthread_cond_broadcast(condition) }
-
-    /// Waits (lock held) until signalled or until `deadline`; false on timeout.
-    func wait(until deadline: Deadline) -> Bool {
-        if deadline == .distantFuture {
-            pthread_cond_wait(condition, mutex)
-            return true
-        }
-        var time = timespec()
-        time.tv_sec = Int(deadline.uptimeNanoseconds / 1_000_000_000)
-        time.tv_nsec = Int(deadline.uptimeNanoseconds % 1_000_000_000)
-        return pthread_cond_timedwait(condition, mutex, &time) == 0
-    }
-
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
-}
-
 /// Starts a named OS thread (not a Swift concurrency task): the server's event
 /// loop and workers block in epoll, libpq and hiredis.
 func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
