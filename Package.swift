@@ -201,6 +201,11 @@ let package = Package(
             dependencies: ["Storage", "ServiceKit", "Catalog", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "ServiceKitTests",
+            dependencies: ["ServiceKit", "Catalog", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PolicyCoreTests", dependencies: ["PolicyCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PolicyServiceTests",

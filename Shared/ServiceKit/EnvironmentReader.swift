@@ -2,7 +2,7 @@ import Foundation
 
 /// A configuration value is missing or malformed; the message names the
 /// variable so start-up can stop with one clear line.
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var variable: String
     public var problem: String
 
