@@ -228,3 +228,56 @@ private func raiseOpenFileLimit(to wanted: rlim_t) {
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
+
+@Suite struct RollingRestartTests {
+    typealias Request = HealthV1.HealthCheckRequest
+    typealias Reply = HealthV1.DependencyStatus
+
+    /// Two instances behind one client; each is drained and replaced on the
+    /// same port in turn while the client keeps calling. Not one call may fail.
+    @Test func restartingEachInstanceUnderLoadLosesNoCall() throws {
+        let first = try WireServerFixture()
+        let second = try WireServerFixture()
+        let ports = [first.server.port, second.server.port]
+        var configuration = WireClientConfiguration(
+            addresses: ports.map { "127.0.0.1:\($0)" }, credential: WireServerFixture.checkoutSecret
+        )
+        configuration.maxAttempts = 5
+        let client = WireClient(configuration: configuration)
+        let failures = Mutex<[String]>([])
+        let calls = StartCounter()
+        let stop = StartCounter()
+        let workers = 4
+        let finished = StartCounter()
+        for worker in 0..<workers {
+            startThread(name: "caller-\(worker)") {
+                while stop.load() == 0 {
+                    do throws(RPCError) {
+                        // Sleep calls are not idempotent: only "not processed" retries are allowed for them.
+                        _ = try client.call("/test.v1.Test/Sleep", Request(service: "2"), as: Reply.self, timeout: .seconds(5))
+                        calls.add(1)
+                    } catch {
+                        failures.withLock { $0.append("\(error)") }
+                    }
+                }
+                finished.add(1)
+            }
+        }
+        var fixtures = [first, second]
+        for index in 0..<2 {
+            usleep(300_000)
+            let port = ports[index]
+            let old = fixtures[index]
+            // Rolling update with maxUnavailable 0: the new instance binds the same port as soon as the old one has drained.
+            old.server.drain()
+            fixtures[index] = try WireServerFixture { $0.port = port }
+        }
+        usleep(300_000)
+        stop.add(1)
+        while finished.load() < workers { usleep(10_000) }
+        let failed = failures.withLock { $0 }
+        #expect(failed.isEmpty, "failed calls: \(failed.prefix(5))")
+        #expect(calls.load() > 100)
+        _ = fixtures
+    }
+}

@@ -15,11 +15,13 @@ struct CallOutcome: Sendable {
 /// reads responses, matches them to waiting calls by call id, and expires calls
 /// whose deadline passed (sending CANCEL).
 final class ClientConnection: @unchecked Sendable {
-    // @unchecked: the socket is written under `writeLock`; `state` is a Mutex;
+    // @unchecked: the socket is written and closed under `socketLock`; `state` is a Mutex;
     // the decoder is reader-thread only.
     let address: String
     private let fd: Int32
-    private let writeLock = Mutex(())
+    /// Guards writes and the closing of `fd`: a closed descriptor number can be
+    /// reused at once by another socket, so no write may race the close.
+    private let socketLock = Mutex(false)
 
     private struct Waiter {
         let deadline: Deadline
@@ -85,10 +87,13 @@ final class ClientConnection: @unchecked Sendable {
             timeoutMicros: UInt64(max(1, remaining)), metadata: metadata, payload: payload
         )
         var bytes = FrameEncoder.encode(frame)
-        let written = writeLock.withLock { _ in (try? Self.writeAll(fd, &bytes)) != nil }
+        let written = socketLock.withLock { fdClosed in !fdClosed && (try? Self.writeAll(fd, &bytes)) != nil }
         if !written {
-            fail(callID, RPCError(.unavailable, "connection to \(address) failed while sending"), notProcessed: true)
+            // The request never left: take it out, close the connection so a
+            // retry cannot pick it again, then report it as not processed.
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: callID) }
             shutdown()
+            waiter?.complete(CallOutcome(result: .failure(RPCError(.unavailable, "connection to \(address) failed while sending")), notProcessed: true))
         }
     }
 
@@ -110,7 +115,7 @@ final class ClientConnection: @unchecked Sendable {
         var payload = [UInt8](repeating: 0, count: 8)
         withUnsafeBytes(of: id.bigEndian) { payload = Array($0) }
         var bytes = FrameEncoder.encode(WireV1.Frame(kind: .ping, payload: payload))
-        _ = writeLock.withLock { _ in try? Self.writeAll(fd, &bytes) }
+        writeIfOpen(&bytes)
         signal.lock()
         defer { signal.unlock() }
         while answered.withLock({ $0 }) == nil {
@@ -122,15 +127,21 @@ final class ClientConnection: @unchecked Sendable {
 
     /// Closes the socket; pending calls fail with UNAVAILABLE.
     func shutdown() {
-        let waiters = state.withLock { state -> [UInt64: Waiter] in
-            guard !state.closed else { return [:] }
+        let (transitioned, waiters, lastAccepted) = state.withLock { state -> (Bool, [UInt64: Waiter], UInt64?) in
+            guard !state.closed else { return (false, [:], nil) }
             state.closed = true
             defer { state.waiters.removeAll() }
-            return state.waiters
+            return (true, state.waiters, state.goAwayLastCallID)
         }
-        Glibc.shutdown(fd, Int32(SHUT_RDWR))
-        for waiter in waiters.values {
-            waiter.complete(CallOutcome(result: .failure(RPCError(.unavailable, "connection to \(address) closed")), notProcessed: false))
+        if transitioned {
+            socketLock.withLock { fdClosed in
+                if !fdClosed { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            }
+        }
+        for (callID, waiter) in waiters {
+            // After a GOAWAY, calls above its last call id were never run.
+            let notProcessed = lastAccepted.map { callID > $0 } ?? false
+            waiter.complete(CallOutcome(result: .failure(RPCError(.unavailable, "connection to \(address) closed")), notProcessed: notProcessed))
         }
     }
 
@@ -143,7 +154,10 @@ final class ClientConnection: @unchecked Sendable {
         defer {
             buffer.deallocate()
             shutdown()
-            Glibc.close(fd)
+            socketLock.withLock { fdClosed in
+                fdClosed = true
+                Glibc.close(fd)
+            }
         }
         while true {
             if state.withLock({ $0.closed }) { return }
@@ -203,7 +217,7 @@ final class ClientConnection: @unchecked Sendable {
             ping?(true)
         case .ping:
             var bytes = FrameEncoder.encode(WireV1.Frame(kind: .pong, payload: frame.payload))
-            _ = writeLock.withLock { _ in try? Self.writeAll(fd, &bytes) }
+            writeIfOpen(&bytes)
         case .goaway:
             let abandoned = state.withLock { state -> [Waiter] in
                 state.goAwayLastCallID = frame.lastCallId
@@ -231,7 +245,7 @@ final class ClientConnection: @unchecked Sendable {
         }
         for (callID, waiter) in overdue {
             var bytes = FrameEncoder.encode(WireV1.Frame(kind: .cancel, callId: callID))
-            _ = writeLock.withLock { _ in try? Self.writeAll(fd, &bytes) }
+            writeIfOpen(&bytes)
             waiter.complete(CallOutcome(result: .failure(RPCError(.deadlineExceeded, "deadline exceeded waiting for \(address)")), notProcessed: false))
         }
     }
@@ -249,6 +263,12 @@ final class ClientConnection: @unchecked Sendable {
     }
 
     // MARK: Socket helpers
+
+    private func writeIfOpen(_ bytes: inout [UInt8]) {
+        socketLock.withLock { fdClosed in
+            if !fdClosed { _ = try? Self.writeAll(fd, &bytes) }
+        }
+    }
 
     private static func connect(host: String, port: Int, timeout: Duration) throws(SystemCallError) -> Int32 {
         var address = try Socket.address(host: host, port: port)
@@ -269,6 +289,16 @@ final class ClientConnection: @unchecked Sendable {
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
                 guard error == 0 else { throw SystemCallError(call: "connect", errno: error) }
+            }
+            // Dialling a free loopback port from the ephemeral range can connect
+            // the socket to itself (TCP simultaneous open); that is a refusal.
+            var local = sockaddr_in()
+            var localLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &localLength) }
+            }
+            if local.sin_port == address.sin_port && local.sin_addr.s_addr == address.sin_addr.s_addr {
+                throw SystemCallError(call: "connect (connected to itself)", errno: ECONNREFUSED)
             }
             // Blocking writes from callers; the reader polls before reading.
             let flags = fcntl(fd, F_GETFL)

@@ -186,12 +186,17 @@ public final class WireClient: @unchecked Sendable {
                 let fresh = try ClientConnection(
                     address: address, connectTimeout: configuration.connectTimeout, maxFrameSize: configuration.maxFrameSize
                 )
-                let replaced = connections.withLock { slots -> ClientConnection? in
+                // Another thread may have dialled this slot meanwhile: keep its
+                // connection (it may already carry calls) and drop ours unused.
+                let (chosen, unused, retired) = connections.withLock { slots -> (ClientConnection, ClientConnection?, ClientConnection?) in
+                    if let current = slots[slot], current.isUsable { return (current, fresh, nil) }
                     defer { slots[slot] = fresh }
-                    return slots[slot]
+                    return (fresh, nil, slots[slot])
                 }
-                if let replaced, replaced.inFlight == 0 { replaced.shutdown() }
-                return fresh
+                unused?.shutdown()
+                // A retired connection (GOAWAY, failure) closes itself once its calls are answered.
+                if let retired, retired.inFlight == 0 { retired.shutdown() }
+                return chosen
             } catch {
                 lastError = error
             }

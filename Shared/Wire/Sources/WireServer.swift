@@ -194,6 +194,9 @@ public final class WireServer: @unchecked Sendable {
             if draining && drainStarted == nil {
                 drainStarted = .now()
                 if listening {
+                    // Connections already in the kernel's backlog were accepted by
+                    // TCP; take them so they get a GOAWAY rather than a reset.
+                    acceptConnections(listenFD: listenFD, epollFD: epollFD)
                     epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
                     close(listenFD)
                     listening = false
@@ -202,7 +205,7 @@ public final class WireServer: @unchecked Sendable {
             }
             if let drainStarted, connections.values.allSatisfy({ $0.inFlight == 0 }) {
                 // Everything answered: give clients a moment to read, then leave.
-                if connections.isEmpty || Deadline.now().uptimeNanoseconds - drainStarted.uptimeNanoseconds > 50_000_000 {
+                if connections.isEmpty || Deadline.now().uptimeNanoseconds - drainStarted.uptimeNanoseconds > 1_000_000_000 {
                     break
                 }
             }
