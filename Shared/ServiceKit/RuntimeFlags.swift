@@ -64,6 +64,7 @@ public final class RuntimeFlags: Service, Sendable {
         var stale = false
         var lastRefreshMicros: Int64 = 0
         var observers: [@Sendable (FlagValues) -> Void] = []
+        var polling = false
     }
 
     private let state: Mutex<State>
@@ -156,16 +157,33 @@ public final class RuntimeFlags: Service, Sendable {
 
     /// Polls PostgreSQL until the service group shuts down.
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: refreshInterval)
-            let flags = self
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                Thread {
-                    flags.refresh()
-                    continuation.resume()
-                }.start()
+        startPolling()
+        defer { stopPolling() }
+        try? await gracefulShutdown()
+    }
+
+    /// Starts refreshing once per `refreshInterval` on a dedicated thread, so a
+    /// busy or blocked cooperative pool can never delay a flag change.
+    public func startPolling() {
+        let started = state.withLock { state -> Bool in
+            defer { state.polling = true }
+            return state.polling
+        }
+        guard !started else { return }
+        let interval = Double(refreshInterval.components.seconds) + Double(refreshInterval.components.attoseconds) / 1e18
+        let thread = Thread { [self] in
+            while state.withLock({ $0.polling }) {
+                Thread.sleep(forTimeInterval: interval)
+                if state.withLock({ $0.polling }) { refresh() }
             }
         }
+        thread.name = "runtime-flags"
+        thread.start()
+    }
+
+    /// Stops the polling thread after its current sleep.
+    public func stopPolling() {
+        state.withLock { $0.polling = false }
     }
 
     /// Validates and stores an operator's change, with its audit row, in one transaction.
