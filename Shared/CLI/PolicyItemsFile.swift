@@ -32,10 +32,10 @@ struct PolicyItemsFile: Equatable {
         var supplierId: String?
         var sellerId: String?
         var sellerTier: String?
-        var lineAmount: Int64?
+        var lineAmount: ExactInteger?
         var currency: String?
         var orderTime: String?
-        var orderTimeUnixMicros: Int64?
+        var orderTimeUnixMicros: ExactInteger?
 
         enum CodingKeys: String, CodingKey {
             case orderItemId = "order_item_id"
@@ -47,6 +47,22 @@ struct PolicyItemsFile: Equatable {
             case currency
             case orderTime = "order_time"
             case orderTimeUnixMicros = "order_time_unix_micros"
+        }
+    }
+
+    /// An integer that must be written as one: Foundation's decoder reports
+    /// `12.5` for an `Int64` without the field's path, so this wrapper catches
+    /// it where the path is still known.
+    private struct ExactInteger: Decodable {
+        var value: Int64
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            do {
+                value = try container.decode(Int64.self)
+            } catch {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an integer")
+            }
         }
     }
 
@@ -72,7 +88,7 @@ struct PolicyItemsFile: Equatable {
         }
         var items: [PolicyV1.OrderItem] = []
         for (index, item) in envelope.items.enumerated() {
-            var orderTime = item.orderTimeUnixMicros ?? 0
+            var orderTime = item.orderTimeUnixMicros?.value ?? 0
             if let text = item.orderTime {
                 guard item.orderTimeUnixMicros == nil else {
                     throw CLIError(field: "items[\(index)]", "give order_time or order_time_unix_micros, not both")
@@ -81,7 +97,7 @@ struct PolicyItemsFile: Equatable {
             }
             items.append(PolicyV1.OrderItem(
                 orderItemId: item.orderItemId ?? "", productId: item.productId ?? "", supplierId: item.supplierId ?? "",
-                sellerId: item.sellerId ?? "", sellerTier: item.sellerTier ?? "", lineAmount: item.lineAmount ?? 0,
+                sellerId: item.sellerId ?? "", sellerTier: item.sellerTier ?? "", lineAmount: item.lineAmount?.value ?? 0,
                 currency: item.currency ?? "", orderTimeUnixMicros: orderTime
             ))
         }
