@@ -1,3 +1,5 @@
+import ArgumentParser
+
 /// A failure of the command itself (bad input file, missing credential,
 /// unreadable file) as opposed to an error status from a service (`RPCError`).
 ///
@@ -14,5 +16,16 @@ struct CLIError: Error, Sendable, CustomStringConvertible {
 
     var description: String {
         field.map { "\($0): \(message)" } ?? message
+    }
+}
+
+/// Runs a parse step from `validate()`, so a bad value is a usage error
+/// (exit status 2, with the usage line) rather than a failure of the call.
+@discardableResult
+func checkingUsage<T>(_ parse: () throws(CLIError) -> T) throws(ValidationError) -> T {
+    do {
+        return try parse()
+    } catch {
+        throw ValidationError(error.description)
     }
 }

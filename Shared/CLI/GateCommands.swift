@@ -54,6 +54,7 @@ extension GateCommand {
             if orderTime != nil, stage != .settlement {
                 throw ValidationError("--order-time: only with --stage settlement")
             }
+            try checkingUsage { () throws(CLIError) in try makeRequest() }
         }
 
         /// The request this invocation sends.
@@ -97,6 +98,8 @@ extension GateCommand {
             guard (products == nil) != (file == nil) else {
                 throw ValidationError("pass exactly one of --products and --file")
             }
+            if let products { try checkingUsage { () throws(CLIError) in try makeRequest(fileText: nil) } }
+            if let orderTime { try checkingUsage { () throws(CLIError) in try Timestamp.parseMicros(orderTime, field: "--order-time") } }
         }
 
         /// The request this invocation sends; `fileText` is --file's content.

@@ -67,10 +67,10 @@ struct HealthCommand: ParsableCommand {
         for outcome in outcomes {
             switch outcome.result {
             case .success(let response):
-                let problems = response.dependencies.map { dependency in
-                    dependency.ok ? dependency.name : "\(dependency.name) FAILING\(dependency.detail.isEmpty ? "" : " (\(dependency.detail))")"
+                let dependencies = response.dependencies.map { dependency in
+                    dependency.ok ? "\(dependency.name) ok" : "\(dependency.name) FAILING\(dependency.detail.isEmpty ? "" : " (\(dependency.detail))")"
                 }
-                table.append([outcome.service.rawValue, outcome.address, OutputValue.enumName(response.status), problems.joined(separator: ", ")])
+                table.append([outcome.service.rawValue, outcome.address, OutputValue.enumName(response.status), dependencies.joined(separator: ", ")])
             case .failure(let error):
                 table.append([outcome.service.rawValue, outcome.address, "UNREACHABLE", "\(error.code): \(error.message)"])
             }

@@ -47,6 +47,7 @@ struct ListOptions: ParsableArguments {
         if let pageSize, !(1...200).contains(pageSize) {
             throw ValidationError("--page-size: must be 1 to 200, got \(pageSize)")
         }
+        try checkingUsage { () throws(CLIError) in try statuses() }
     }
 
     func statuses() throws(CLIError) -> [InboxV1.AuthorizationStatus] {

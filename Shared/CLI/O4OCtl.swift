@@ -49,7 +49,8 @@ struct O4OCtl: ParsableCommand {
             switch exitCode(for: error) {
             case .validationFailure:
                 // ArgumentParser's usage errors (EX_USAGE 64) exit with 2, as most CLIs do.
-                StandardError.write(fullMessage(for: error))
+                let message = fullMessage(for: error)
+                StandardError.write(message.hasPrefix("Error: ") ? "error: " + message.dropFirst(7) : message)
                 Glibc.exit(2)
             case .success:
                 exit(withError: error)  // --help and friends

@@ -78,6 +78,7 @@ struct PolicyTermsOptions: ParsableArguments {
 
     func validate() throws {
         if rate != nil, ratePpm != nil { throw ValidationError("pass at most one of --rate and --rate-ppm") }
+        try checkingUsage { () throws(CLIError) in try apply(to: PolicyV1.PolicyTerms()) }
     }
 
     /// `terms` with every given option applied.
@@ -155,6 +156,7 @@ extension PolicyCommand {
                 throw ValidationError("--code, --kind and --type are required")
             }
             if terms.clear != nil { throw ValidationError("--clear: only with update") }
+            try checkingUsage { () throws(CLIError) in try parseProtoEnum(status, field: "--status", as: PolicyV1.PolicyStatus.self) }
         }
 
         func makeRequest() throws(CLIError) -> PolicyV1.CreatePolicyRequest {
@@ -241,6 +243,10 @@ extension PolicyCommand {
         @Argument(help: "The policy id or code.") var policy: String
         @Option(help: "product, supplier or tier.") var scope: String
         @Option(help: "The product id, supplier id or tier name (e.g. GOLD).") var scopeId: String
+
+        func validate() throws {
+            try checkingUsage { () throws(CLIError) in try scopeKind() }
+        }
 
         func scopeKind() throws(CLIError) -> PolicyV1.ScopeKind {
             try parseProtoEnum(scope, field: "--scope")
@@ -333,6 +339,10 @@ extension PolicyCommand {
         @Option(help: "ISO 4217 code of the amount.") var currency: String
         @Option(help: "When the order was placed (ISO 8601 or unix micros): policies are judged at that instant.")
         var orderTime: String
+
+        func validate() throws {
+            try checkingUsage { () throws(CLIError) in try makeRequest() }
+        }
 
         func makeRequest() throws(CLIError) -> PolicyV1.ResolveRequest {
             PolicyV1.ResolveRequest(item: PolicyV1.OrderItem(

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Proto
 import Testing
 @testable import O4OCtl
@@ -18,8 +19,9 @@ import Testing
         #expect(request.statuses == [.requested, .approved])
         #expect(request.pageSize == 20)
         #expect(request.pageToken == "t")
-        let bad = try InboxCommand.List.parse(["--supplier", "sup-1", "--status", "pending"])
-        #expect(throws: CLIError.self) { try bad.makeRequest(pageToken: "") }
+        // An unknown status is a usage error, reported before any call.
+        #expect(throws: (any Error).self) { try InboxCommand.List.parse(["--supplier", "sup-1", "--status", "pending"]) }
+        #expect(InboxCommand.List.exitCode(for: ValidationError("x")).rawValue == 64)
     }
 
     @Test func pageSizeOutOfRangeIsAUsageError() {

@@ -59,9 +59,19 @@ import Testing
         #expect(terms.fixedAmount == 500)
     }
 
-    @Test func unknownEnumValuesNameTheOption() throws {
-        let options = try PolicyTermsOptions.parse(["--kind", "galaxy"])
-        #expect(throws: CLIError.self) { try options.apply(to: PolicyV1.PolicyTerms()) }
+    @Test func unknownEnumValuesAreUsageErrorsNamingTheOption() {
+        do {
+            _ = try PolicyTermsOptions.parse(["--kind", "galaxy"])
+            Issue.record("an unknown kind must be refused")
+        } catch {
+            #expect(PolicyTermsOptions.message(for: error) == "--kind: expected one of product, supplier, tier, default, got \"galaxy\"")
+        }
+    }
+
+    @Test func malformedTimesAndRatesAreUsageErrors() {
+        #expect(throws: (any Error).self) { try PolicyTermsOptions.parse(["--valid-from", "tomorrow"]) }
+        #expect(throws: (any Error).self) { try PolicyTermsOptions.parse(["--rate", "12.34567"]) }
+        #expect(throws: (any Error).self) { try PolicyTermsOptions.parse(["--clear", "rate"]) }
     }
 
     @Test func policyReferencesAreIDsWhenUUIDsElseCodes() {

@@ -28,7 +28,7 @@ package.targets.removeAll { !kept.contains($0.name) }
 package.products.removeAll()
 package.targets += [
     .target(name: "O4OCtl", dependencies: cliDependencies, path: "Shared/CLI", exclude: ["O4OCtl.swift", "README.md"], swiftSettings: swiftSettings),
-    .testTarget(name: "CLITests", dependencies: ["O4OCtl", "Proto", "Wire"], path: "Tests/CLITests", exclude: ["smoke-test.sh"], swiftSettings: swiftSettings),
+    .testTarget(name: "CLITests", dependencies: ["O4OCtl", "Proto", "Wire", argumentParser], path: "Tests/CLITests", exclude: ["smoke-test.sh"], swiftSettings: swiftSettings),
     .executableTarget(name: "CLIStubServer", dependencies: ["Wire", "Proto", "Storage", "ServiceKit", log], path: "Tests/CLIStubServer", swiftSettings: swiftSettings),
 ]
 SWIFT
