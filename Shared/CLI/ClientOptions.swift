@@ -119,13 +119,22 @@ struct ClientOptions: ParsableArguments {
         return secret
     }
 
+    /// Whether any credential source is configured (flag or environment).
+    func hasCredentialSource(environment: [String: String]) -> Bool {
+        credential != nil || credentialsFile != nil || !(environment["WIRE_CREDENTIALS_FILE"] ?? "").isEmpty
+    }
+
     /// A connection to `service` presenting the credential of `defaultCaller`
     /// (or `--caller`).
-    func connect(to service: ServiceName, defaultCaller: CallerRole) throws(CLIError) -> ServiceConnection {
+    ///
+    /// - Parameter credentialOptional: true for methods open to everyone
+    ///   (health): with no credential source configured, none is sent.
+    func connect(to service: ServiceName, defaultCaller: CallerRole, credentialOptional: Bool = false) throws(CLIError) -> ServiceConnection {
         let environment = ProcessInfo.processInfo.environment
+        let skipCredential = credentialOptional && !hasCredentialSource(environment: environment)
         var configuration = WireClientConfiguration(
             addresses: [resolvedAddress(for: service, environment: environment)],
-            credential: try resolvedCredential(defaultCaller: defaultCaller, environment: environment)
+            credential: skipCredential ? nil : try resolvedCredential(defaultCaller: defaultCaller, environment: environment)
         )
         configuration.connectTimeout = min(.seconds(2), timeoutDuration)
         configuration.defaultTimeout = timeoutDuration

@@ -9,7 +9,10 @@ struct HealthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "health",
         abstract: "Ask one service (or all three) whether it is serving, and why not.",
-        discussion: "Exit status 1 unless every service asked answers SERVING. With all three, --address does not apply."
+        discussion: """
+            Exit status 1 unless every service asked answers SERVING. With all three, --address does not apply. \
+            Needs no credential (one is sent when configured).
+            """
     )
 
     static let checkMethod = "/health.v1.Health/Check"
@@ -50,7 +53,8 @@ struct HealthCommand: ParsableCommand {
         var outcomes: [Outcome] = []
         for name in services {
             let address = client.resolvedAddress(for: name, environment: ProcessInfo.processInfo.environment)
-            let connection = try client.connect(to: name, defaultCaller: .operator)
+            // Health is open to every caller, even without a credential (probes, first installs).
+            let connection = try client.connect(to: name, defaultCaller: .operator, credentialOptional: true)
             let request = HealthV1.HealthCheckRequest(service: name.healthServiceName)
             let result = Result { () throws(RPCError) in
                 try connection.call(Self.checkMethod, request, as: HealthV1.HealthCheckResponse.self, idempotent: true)

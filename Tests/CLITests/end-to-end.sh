@@ -53,6 +53,7 @@ expect() {
 }
 
 expect 1 "redis FAILING" -- health
+WIRE_CREDENTIALS_FILE="" expect 1 "postgresql ok" -- health --service policy   # health needs no credential
 expect 1 '"status": "NOT_SERVING"' -- health --service gate --json
 expect 0 "PHASE9_ROLLOUT_PERCENTAGE" -- flags get --service gate
 expect 0 "-> 30" -- flags set --service gate PHASE9_ROLLOUT_PERCENTAGE 30 --reason e2e --actor e2e
