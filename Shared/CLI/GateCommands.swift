@@ -98,7 +98,7 @@ extension GateCommand {
             guard (products == nil) != (file == nil) else {
                 throw ValidationError("pass exactly one of --products and --file")
             }
-            if let products { try checkingUsage { () throws(CLIError) in try makeRequest(fileText: nil) } }
+            if products != nil { try checkingUsage { () throws(CLIError) in try makeRequest(fileText: nil) } }
             if let orderTime { try checkingUsage { () throws(CLIError) in try Timestamp.parseMicros(orderTime, field: "--order-time") } }
         }
 
