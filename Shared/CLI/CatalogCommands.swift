@@ -30,6 +30,7 @@ extension CatalogCommand {
         @Argument(help: "The catalog JSON file; - for standard input.") var file: String
         @Option(help: "libpq URL of the database (default: $DATABASE_URL).") var databaseUrl: String?
         @Option(help: "Seconds allowed to connect.") var connectTimeout: Double = 5
+        @Flag(help: "Validate against the database (known suppliers) and write nothing.") var dryRun = false
 
         func run() throws {
             let environment = ProcessInfo.processInfo.environment
@@ -45,6 +46,10 @@ extension CatalogCommand {
             } catch {
                 throw CLIError(field: "--database-url", "cannot connect: \(error)")
             }
+            if dryRun {
+                try validateOnly(catalog, on: connection)
+                return
+            }
             var logger = Logger(label: "o4octl.catalog")
             logger.logLevel = .warning  // the summary below says what the notice would
             let summary = try CatalogImporter(logger: logger).apply(catalog, on: connection)
@@ -56,6 +61,20 @@ extension CatalogCommand {
             output.emit(value) {
                 "imported \(file == "-" ? "standard input" : file) in one transaction:\n" + value.text
             }
+        }
+
+        /// The importer's own checks, with the suppliers already stored, and no write.
+        private func validateOnly(_ catalog: CatalogFile, on connection: PostgresConnection) throws {
+            let known = Set(try connection.query("SELECT id FROM catalog.suppliers").map { try $0.string(0) })
+            let problems = catalog.validate(knownSuppliers: known)
+            guard problems.isEmpty else { throw CatalogImportError(problems: problems) }
+            let value = OutputValue.object([
+                OutputField("dry_run", .bool(true)),
+                OutputField("suppliers", .integer(Int64(catalog.suppliers.count))),
+                OutputField("sellers", .integer(Int64(catalog.sellers.count))),
+                OutputField("products", .integer(Int64(catalog.products.count))),
+            ])
+            output.emit(value) { "valid, nothing written (dry run):\n" + value.text }
         }
     }
 }

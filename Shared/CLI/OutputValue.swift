@@ -235,9 +235,26 @@ extension OutputValue {
                 lines.append("\(indent)\(key):")
                 appendItems(elements, indent: indent + "  ", into: &lines)
             default:
-                lines.append("\(indent)\(key + ":")\(String(repeating: " ", count: width - key.count + 1))\(field.value.scalarText)")
+                lines.append("\(indent)\(key + ":")\(String(repeating: " ", count: width - key.count + 1))\(displayText(field))")
             }
         }
+    }
+
+    /// A scalar as people read it; rates also show as a percentage.
+    private static func displayText(_ field: OutputField) -> String {
+        if field.key == "rate_ppm", case .integer(let ppm) = field.value {
+            return "\(ppm) (\(percent(ppm: ppm)) %)"
+        }
+        return field.value.scalarText
+    }
+
+    /// 125000 → `12.5`, exactly (1 ppm = 0.0001 %).
+    static func percent(ppm: Int64) -> String {
+        let whole = ppm / 10_000
+        var fraction = String(abs(ppm % 10_000))
+        fraction = String(repeating: "0", count: 4 - fraction.count) + fraction
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return fraction.isEmpty ? String(whole) : "\(whole).\(fraction)"
     }
 
     private static func appendItems(_ elements: [OutputValue], indent: String, into lines: inout [String]) {

@@ -61,3 +61,15 @@ import Testing
         #expect(lines.filter { $0.hasPrefix("  - id:") }.count == 2)
     }
 }
+
+@Suite struct RatePercentTests {
+    @Test(arguments: [(Int64(125_000), "12.5"), (1, "0.0001"), (1_000_000, "100"), (0, "0"), (85_050, "8.505")])
+    func partsPerMillionShowAsExactPercent(_ ppm: Int64, _ text: String) {
+        #expect(OutputValue.percent(ppm: ppm) == text)
+    }
+
+    @Test func textShowsRatesInBothUnits() {
+        let text = OutputValue(reflecting: PolicyV1.PolicyTerms(code: "P", ratePpm: 125_000)).text
+        #expect(text.contains("rate_ppm:        125000 (12.5 %)"))
+    }
+}

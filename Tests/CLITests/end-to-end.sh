@@ -92,5 +92,22 @@ expect 0 "batch settle-1: 2 lines, 1 written now" -- policy record --file "$work
 expect 1 "error: PERMISSION_DENIED" -- policy record --file "$work/items.json" --caller checkout
 expect 2 "error: --rate: at most 4 decimals" -- policy create --code X --kind default --type percentage --rate 1.23456 --status active
 
+# Catalog import straight into PostgreSQL (the schema comes from the catalog migration).
+if [[ -z "$(psql "$DATABASE_URL" -tAc "SELECT to_regclass('catalog.suppliers')")" ]]; then
+  psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f "$repo/Shared/Catalog/Migrations/0001_catalog.up.sql"
+fi
+run="e2e-$$"
+cat > "$work/catalog.json" <<JSON
+{"suppliers": [{"id": "sup-$run", "name": "Acme"}], "sellers": [{"id": "sel-$run", "name": "Shop", "tier": "GOLD"}],
+ "products": [{"id": "prod-$run", "supplier_id": "sup-$run", "name": "Kettle"}]}
+JSON
+sed "s/\"GOLD\"/\"gold\"/; s/\"sup-$run\", \"name\": \"Kettle/\"sup-nope\", \"name\": \"Kettle/" "$work/catalog.json" > "$work/bad.json"
+expect 0 "valid, nothing written (dry run)" -- catalog import "$work/catalog.json" --dry-run
+expect 0 "products:  1" -- catalog import "$work/catalog.json"
+expect 1 'products[0].supplier_id: unknown supplier "sup-nope"' -- catalog import "$work/bad.json"
+expect 0 '"products": 1' -- catalog import "$work/catalog.json" --json
+[[ "$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM catalog.sellers WHERE id = 'sel-$run' AND tier = 'GOLD'")" == 1 ]] \
+  || { failures=$((failures + 1)); echo "FAIL the refused import changed catalog.sellers"; }
+
 echo
 if [[ $failures -eq 0 ]]; then echo "end-to-end: all passed"; else echo "end-to-end: $failures failed"; exit 1; fi
