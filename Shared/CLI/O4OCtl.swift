@@ -9,7 +9,8 @@ import Wire
 ///
 /// Exit status: 0 on success; 1 when a call answers an error status, a
 /// service is unreachable, a file is unusable or a health check finds a
-/// service not serving; 2 for usage errors (a bad flag or value).
+/// service not serving; 2 for usage errors (a bad flag or value); 3 when
+/// `gate check --fail-on-deny` is denied.
 @main
 struct O4OCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,10 +22,11 @@ struct O4OCtl: ParsableCommand {
             Credentials: --credential SECRET, else the --caller line of --credentials-file or \
             $WIRE_CREDENTIALS_FILE (caller:secret per line). Default callers: gate → checkout \
             (settlement for --stage settlement), inbox → supplier-portal, policy resolve/record → \
-            settlement, policy admin and flags → operator.
+            settlement, policy admin, flags and health → operator (health needs no credential).
             Output: aligned text by default, --json for scripts.
             Exit status: 0 ok; 1 error status from a service (printed as "error: CODE: message" \
-            on stderr), unreachable service, unusable file, or a service not serving; 2 usage error.
+            on stderr), unreachable service, unusable file, or a service not serving; 2 usage error; \
+            3 gate check --fail-on-deny denied.
             """,
         subcommands: [
             GateCommand.self, InboxCommand.self, PolicyCommand.self,
