@@ -169,6 +169,7 @@ let package = Package(
             name: "O4OCtl",
             dependencies: ["Wire", "Proto", "Catalog", "Storage", "ServiceKit", argumentParser],
             path: "Shared/CLI",
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
