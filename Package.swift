@@ -196,6 +196,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ProtoTests", dependencies: ["Proto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["O4OCtl", "Proto", "Wire", argumentParser],
+            exclude: ["smoke-test.sh", "end-to-end.sh"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "WireTests", dependencies: ["Wire", "Proto", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests",
