@@ -137,6 +137,23 @@ import Wire
         }
     }
 
+    @Test func batchesReadIdsWithQuotesCommasAndBackslashesExactly() throws {
+        let fixture = try GateFixture()
+        let odd = ["p,\"quoted\"-\(fixture.seller)", "p\\back{slash}-\(fixture.seller)", "p NULL {} -\(fixture.seller)"]
+        for product in odd {
+            try fixture.addProduct(product)
+            try fixture.approve(product)
+            _ = try fixture.directRedis.withConnection { try $0.command(["DEL", AuthorizationPair(sellerId: fixture.seller, productId: product).cacheKey]) }
+        }
+        let client = fixture.client()
+        defer { client.close() }
+        let items = (odd + ["p-never-\(fixture.seller)"]).map { GateV1.CheckItem(productId: $0, stage: .order) }
+        let response: GateV1.CheckBatchResponse = try client.call(
+            "/gate.v1.GateService/CheckBatch", GateV1.CheckBatchRequest(sellerId: fixture.seller, items: items))
+        #expect(response.results.map(\.allowed) == [true, true, true, false])
+        #expect(response.results.allSatisfy { $0.tier == .postgres })
+    }
+
     @Test func malformedRequestsAreInvalidArgumentNamingTheField() throws {
         let fixture = try GateFixture()
         let client = fixture.client()

@@ -153,13 +153,19 @@ public final class AuthorizationGate: Sendable {
         let mode = configuration.rollout.mode
         let coverages = checks.map { configuration.rollout.coverage(of: $0.productId) }
 
+        // Each pair is looked up once, however often the batch repeats it.
         var pairs: [String: AuthorizationPair] = [:]
         var keys: [String] = []
-        for (check, coverage) in zip(checks, coverages) where coverage.needsLookup {
+        let itemKeys = zip(checks, coverages).map { check, coverage -> String? in
+            guard coverage.needsLookup else { return nil }
             let key = check.cacheKey
             if pairs.updateValue(AuthorizationPair(sellerId: check.sellerId, productId: check.productId), forKey: key) == nil {
                 keys.append(key)
             }
+            return key
+        }
+        if !keys.isEmpty && deadline.isExpired {
+            throw RPCError(.deadlineExceeded, "deadline passed before the gate could look anything up")
         }
         let found = keys.isEmpty
             ? [:] : lookUp(keys: keys, pairs: pairs, ttl: configuration.cacheTTL, deadline: deadline, logger: logger)
@@ -167,13 +173,14 @@ public final class AuthorizationGate: Sendable {
         var answers: [Answer] = []
         answers.reserveCapacity(checks.count)
         var unanswered = false
-        for (check, coverage) in zip(checks, coverages) {
-            var answer: Answer
+        for (index, check) in checks.enumerated() {
+            let coverage = coverages[index]
+            let answer: Answer
             if !coverage.needsLookup {
                 let decision = GateDecision.evaluate(
                     coverage: coverage, authorization: .skipped, stage: check.stage, orderTimeMicros: check.orderTimeMicros)
                 answer = Answer(decision: decision, tier: .none, version: 0, mode: mode)
-            } else if let entry = found[check.cacheKey] {
+            } else if let key = itemKeys[index], let entry = found[key] {
                 answer = decide(check, coverage: coverage, found: entry, mode: mode, deadline: deadline, logger: logger)
             } else {
                 unanswered = true
@@ -263,7 +270,7 @@ public final class AuthorizationGate: Sendable {
                 }
                 metrics.recordCache(hits: keys.count - misses.count, misses: misses.count)
             } catch {
-                recordRedis(success: false)
+                recordRedis(success: false, deadline: deadline)
                 metrics.recordFallback(.redisUnavailable)
                 logger.debug("gate.redis.read_failed", metadata: ["error": "\(error)"])
             }
@@ -296,7 +303,7 @@ public final class AuthorizationGate: Sendable {
                     }
                     stillMissing = missing
                 } catch {
-                    recordRedis(success: false)
+                    recordRedis(success: false, deadline: deadline)
                     metrics.recordFallback(.redisUnavailable)
                 }
             }
@@ -340,7 +347,7 @@ public final class AuthorizationGate: Sendable {
             _ = try cache.fill(fills, deadline: redisDeadline(within: deadline))
             recordRedis(success: true)
         } catch {
-            recordRedis(success: false)
+            recordRedis(success: false, deadline: deadline)
             logger.debug("gate.cache.fill_failed", metadata: ["error": "\(error)"])
         }
     }
@@ -348,10 +355,12 @@ public final class AuthorizationGate: Sendable {
     // MARK: - The Redis breaker
 
     /// The budget of one Redis round: the configured timeout, at most half
-    /// of what the call has left, so PostgreSQL keeps time to answer.
+    /// of what the call has left (so PostgreSQL keeps time to answer) but
+    /// not under 2 ms (the Redis client sets socket timeouts in whole
+    /// milliseconds), and never past the call's deadline.
     private func redisDeadline(within deadline: Deadline) -> Deadline {
-        let half = deadline.remainingMicros / 2
-        let budget = min(redisTimeout, .microseconds(half))
+        let half = Duration.microseconds(deadline.remainingMicros / 2)
+        let budget = min(redisTimeout, max(half, .milliseconds(2)))
         return min(deadline, .after(budget))
     }
 
@@ -362,7 +371,11 @@ public final class AuthorizationGate: Sendable {
         return permission != .rejected
     }
 
-    private func recordRedis(success: Bool) {
+    /// Reports a Redis outcome to the breaker. A failure that happened
+    /// because the call itself ran out of time says nothing about Redis and
+    /// is not counted, so callers with tiny deadlines cannot open the breaker.
+    private func recordRedis(success: Bool, deadline: Deadline? = nil) {
+        if !success, let deadline, deadline.isExpired { return }
         if let transition = breaker.withLock({ $0.record(success: success, at: .now) }) { log(transition) }
     }
 

@@ -14,6 +14,13 @@ await ServiceLauncher.main(
     guard let redis = stores.redis else {
         throw ConfigurationError(variable: "REDIS_URL", problem: "is required (e.g. redis://127.0.0.1:6379)")
     }
+    if settings.redisPoolSize < settings.wire.workerThreads {
+        // A worker waiting for a pooled connection spends its Redis budget
+        // there; enough of those timeouts open the breaker under load.
+        logger.notice("gate.redis.pool_smaller_than_workers", metadata: [
+            "redis_pool_size": "\(settings.redisPoolSize)", "worker_threads": "\(settings.wire.workerThreads)",
+        ])
+    }
     let flags = try RuntimeFlags(
         service: settings.name, definitions: GateFlags.definitions, environment: environment, defaults: [:],
         pool: stores.postgres, logger: logger)
