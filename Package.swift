@@ -139,7 +139,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "GateServiceMain",
-            dependencies: ["GateService", "ServiceKit"],
+            dependencies: ["GateService", "ServiceKit", "Catalog"],
             path: "Services/GateService/Sources/GateServiceMain",
             swiftSettings: swiftSettings
         ),

@@ -15,6 +15,8 @@ struct LoadResult: Codable, Sendable {
     var errors: UInt64
     var p50: Double
     var p90: Double
+    /// Measured by the load generator; nil for baselines that do not report it.
+    var p95: Double? = nil
     var p99: Double
     var p999: Double
     var max: Double
@@ -94,7 +96,7 @@ struct LoadGenerator {
             name: name, mode: rate == nil ? "closed" : "open", connections: connections, offeredRate: rate,
             achievedRate: Double(merged.totalCount) / seconds, calls: merged.totalCount, errors: errors,
             p50: Double(merged.valueAtPercentile(50)), p90: Double(merged.valueAtPercentile(90)),
-            p99: Double(merged.valueAtPercentile(99)), p999: Double(merged.valueAtPercentile(99.9)),
+            p95: Double(merged.valueAtPercentile(95)), p99: Double(merged.valueAtPercentile(99)), p999: Double(merged.valueAtPercentile(99.9)),
             max: Double(merged.max), firstError: firstError
         )
     }

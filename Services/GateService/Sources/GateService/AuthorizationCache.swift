@@ -1,0 +1,103 @@
+public import GateCore
+public import Storage
+
+/// The gate's Redis tier: versioned authorization entries (GateCore's cache
+/// contract) read on every check and filled after a PostgreSQL read.
+public protocol AuthorizationCache: Sendable {
+    /// The decoded entry of each key, in order; nil for a missing or
+    /// unreadable entry (both are misses).
+    func entries(forKeys keys: [String], deadline: Deadline) throws(RedisError) -> [AuthorizationState?]
+
+    /// Writes each entry through the compare-and-set script, which keeps any
+    /// stored entry at least as new. Returns, per fill, whether it was written.
+    func fill(_ fills: [AuthorizationCacheFill], deadline: Deadline) throws(RedisError) -> [Bool]
+}
+
+/// One cache write: the key, the state read from PostgreSQL, and its TTL.
+public struct AuthorizationCacheFill: Sendable, Hashable {
+    /// The pair's key.
+    public var key: String
+    /// The state to cache (its version guards the write).
+    public var state: AuthorizationState
+    /// The entry's time to live, in milliseconds (``CacheTTL/milliseconds(for:)``).
+    public var ttlMilliseconds: Int64
+
+    /// Creates a fill.
+    public init(key: String, state: AuthorizationState, ttlMilliseconds: Int64) {
+        self.key = key
+        self.state = state
+        self.ttlMilliseconds = ttlMilliseconds
+    }
+
+    /// The `EVALSHA`/`EVAL` arguments after the script: numkeys, key, version, value, TTL.
+    var scriptArguments: [String] {
+        ["1", key, String(state.version), AuthorizationCacheEntry(state: state).encoded, String(max(1, ttlMilliseconds))]
+    }
+}
+
+/// ``AuthorizationCache`` on a ``RedisPool``: `GET` for one key, `MGET` for
+/// several (a cart's keys share the seller's hash tag, so this stays one
+/// slot under Redis Cluster), and fills as pipelined `EVALSHA` of
+/// ``AuthorizationCacheScript/compareAndSet`` with an `EVAL` fallback on
+/// `NOSCRIPT` (Redis restarted or flushed its script cache).
+public struct RedisAuthorizationCache: AuthorizationCache {
+    /// The compare-and-set script every writer of `sa:v1:*` keys uses.
+    public static let script = RedisScript(AuthorizationCacheScript.compareAndSet)
+
+    private let pool: RedisPool
+
+    /// Reads and writes through `pool`.
+    public init(pool: RedisPool) {
+        self.pool = pool
+    }
+
+    public func entries(forKeys keys: [String], deadline: Deadline) throws(RedisError) -> [AuthorizationState?] {
+        if keys.isEmpty { return [] }
+        let reply = try withConnection(deadline: deadline) { (connection) throws(RedisError) in
+            if keys.count == 1 {
+                return [try connection.command(["GET", keys[0]], deadline: deadline).throwingServerError()]
+            }
+            let reply = try connection.command(RedisCommand(["MGET"] + keys), deadline: deadline).throwingServerError()
+            guard let values = reply.arrayValue, values.count == keys.count else {
+                throw RedisError(kind: .unexpectedReply, message: "MGET of \(keys.count) keys answered \(reply)")
+            }
+            return values
+        }
+        return reply.map { value in
+            guard case .bytes(let bytes) = value else { return nil }
+            return AuthorizationCacheEntry(encodedBytes: bytes)?.state
+        }
+    }
+
+    public func fill(_ fills: [AuthorizationCacheFill], deadline: Deadline) throws(RedisError) -> [Bool] {
+        if fills.isEmpty { return [] }
+        let sha = Self.script.sha1
+        var replies = try withConnection(deadline: deadline) { (connection) throws(RedisError) in
+            try connection.pipeline(fills.map { RedisCommand(["EVALSHA", sha] + $0.scriptArguments) }, deadline: deadline)
+        }
+        let unknownScript = replies.indices.filter { replies[$0].errorMessage?.hasPrefix("NOSCRIPT") == true }
+        if !unknownScript.isEmpty {
+            // EVAL also caches the script again, so later fills are back on EVALSHA.
+            let source = Self.script.source
+            let retried = try withConnection(deadline: deadline) { (connection) throws(RedisError) in
+                try connection.pipeline(
+                    unknownScript.map { RedisCommand(["EVAL", source] + fills[$0].scriptArguments) }, deadline: deadline)
+            }
+            for (index, reply) in zip(unknownScript, retried) { replies[index] = reply }
+        }
+        return try replies.map { (reply) throws(RedisError) -> Bool in
+            try reply.throwingServerError()
+            return reply.integerValue == 1
+        }
+    }
+
+    private func withConnection<T>(deadline: Deadline, _ body: (RedisConnection) throws(RedisError) -> T) throws(RedisError) -> T {
+        do {
+            return try pool.withConnection(deadline: deadline) { connection in try body(connection) }
+        } catch let error as RedisError {
+            throw error
+        } catch {
+            throw RedisError(kind: .unexpectedReply, message: "\(error)")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: the GateService module is being built; see its issue.

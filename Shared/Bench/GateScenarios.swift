@@ -1,0 +1,253 @@
+import Foundation
+import Proto
+import Storage
+import Wire
+
+/// GateService under the issue 5 goals, against a gate running as its own
+/// process (`O4O_GATE_ADDR`, metrics at `O4O_GATE_METRICS_URL`, default
+/// `http://127.0.0.1:9102/metrics`) in an enforcing mode. The scenario writes
+/// its own data through `DATABASE_URL` (catalog rows and approved
+/// `inbox.authorization_state` rows, as InboxService would leave them) under
+/// a fresh run id, so reruns never collide.
+///
+/// Data: 200 sellers, each approved for its own 10 products (2,000 pairs);
+/// seller i's "neighbour" products (those of seller i+1) are never requested.
+enum GateScenarios {
+    static let all: [Scenario] = [scenario]
+
+    static let sellers = 200
+    static let productsPerSeller = 10
+
+    static let scenario = Scenario(name: "gate") { context, report in
+        guard let databaseURL = context.environment.databaseURL else {
+            throw BenchError("the gate scenario needs DATABASE_URL to write its test data")
+        }
+        let run = String(UUID().uuidString.lowercased().prefix(8))
+        let prefix = "bench-\(run)"
+        try seed(databaseURL: databaseURL, prefix: prefix)
+        let data = GateBenchData(prefix: prefix)
+
+        // Warm the cache: every approved pair once (one CheckBatch per seller).
+        let warm = context.environment.client(service: "gate", caller: "checkout")
+        var mode = GateV1.RolloutMode.unspecified
+        for seller in 0..<sellers {
+            let response: GateV1.CheckBatchResponse = try warm.call(
+                checkBatchMethod, GateV1.CheckBatchRequest(sellerId: data.seller(seller), items: data.ownItems(of: seller)))
+            mode = response.results.first?.mode ?? mode
+        }
+        warm.close()
+        guard mode == .full else {
+            report.notes.append("gate scenario skipped: the gate runs in mode \(mode), not FULL (set ENABLE_SELLER_AUTHORIZATION=true, SELLER_AUTH_MODE=full)")
+            report.goals.append(GoalVerdict(issue: "#5", goal: "gate measured in FULL mode", measured: "mode \(mode)", met: false))
+            return
+        }
+
+        // 1. Cache hit, one connection, beside the Redis GET baseline.
+        let hit: LoadGenerator.OperationFactory = { worker in
+            let client = context.environment.client(service: "gate", caller: "checkout")
+            let cursor = WorkerCursor(start: worker * 7919)
+            return {
+                let (seller, product) = data.approvedPair(cursor.advance())
+                let result = try check(client, seller: seller, product: product)
+                guard result.allowed else { throw BenchError("approved pair \(seller)/\(product) denied: \(result.reason)") }
+            }
+        }
+        let single = try context.generator("gate: Check, cache hit, 1 connection", connections: 1, hit).runClosedLoop()
+        report.results.append(single)
+        if let redis = report.baselines.first(where: { $0.name.hasPrefix("redis GET") && $0.connections == 1 }) {
+            let p50Ratio = single.p50 / redis.p50
+            let p99Ratio = single.p99 / redis.p99
+            report.goals.append(GoalVerdict(
+                issue: "#5", goal: "Check cache hit p50 ≤ 2x and p99 ≤ 3x of a Redis GET round trip",
+                measured: "p50 \(Int(single.p50)) µs vs \(Int(redis.p50)) µs = \(format(p50Ratio))x; p99 \(Int(single.p99)) µs vs \(Int(redis.p99)) µs = \(format(p99Ratio))x",
+                met: p50Ratio <= 2 && p99Ratio <= 3 && single.errors == 0))
+        }
+
+        // 2. Cache miss: every call names a product never asked about, so each
+        // is a Redis miss, a PostgreSQL read and a compare-and-set fill.
+        let miss: LoadGenerator.OperationFactory = { worker in
+            let client = context.environment.client(service: "gate", caller: "checkout")
+            let cursor = WorkerCursor(start: 0)
+            return {
+                let product = "\(prefix)-miss-w\(worker)-\(cursor.advance())"
+                let result = try check(client, seller: data.seller(0), product: product)
+                guard !result.allowed, result.tier == .postgres else {
+                    throw BenchError("a never-requested product answered \(result.reason) from \(result.tier)")
+                }
+            }
+        }
+        let missResult = try context.generator("gate: Check, cache miss (PostgreSQL + fill), 1 connection", connections: 1, miss).runClosedLoop()
+        report.results.append(missResult)
+        report.notes.append(
+            "gate cache miss: p50 \(Int(missResult.p50)) µs, p99 \(Int(missResult.p99)) µs (each call a Redis GET miss, a PostgreSQL primary-key read and an EVALSHA fill)")
+
+        // 3. 64 connections, steady state: 95% approved pairs, 5% pairs never
+        // requested (denials, cached with the shorter TTL). Hit rate from the
+        // gate's own counters across both runs.
+        let mixed: LoadGenerator.OperationFactory = { worker in
+            let client = context.environment.client(service: "gate", caller: "checkout")
+            let cursor = WorkerCursor(start: worker * 104_729)
+            return {
+                let step = cursor.advance()
+                if step % 20 == 0 {
+                    let (seller, product) = data.neighbourPair(step / 20)
+                    let result = try check(client, seller: seller, product: product)
+                    guard !result.allowed else { throw BenchError("a never-requested pair was allowed") }
+                } else {
+                    let (seller, product) = data.approvedPair(step)
+                    let result = try check(client, seller: seller, product: product)
+                    guard result.allowed else { throw BenchError("approved pair \(seller)/\(product) denied: \(result.reason)") }
+                }
+            }
+        }
+        let before = try GateCacheCounters.read()
+        let wide = try context.generator("gate: Check, 64 connections (95% approved, 5% denied)", connections: 64, mixed).runClosedLoop()
+        let paced = try context.generator("gate: Check, 64 connections at 20,000/s", connections: 64, mixed).runOpenLoop(rate: 20_000)
+        let after = try GateCacheCounters.read()
+        report.results += [wide, paced]
+        let p95 = paced.p95 ?? paced.p99
+        report.goals.append(GoalVerdict(
+            issue: "#5", goal: "≥ 20,000 checks/s with 64 connections at p95 < 1 ms",
+            measured: "peak \(Int(wide.achievedRate))/s (closed loop, p95 \(Int(wide.p95 ?? wide.p99)) µs); at 20,000/s offered: \(Int(paced.achievedRate))/s achieved, p95 \(Int(p95)) µs, p99 \(Int(paced.p99)) µs, \(paced.errors + wide.errors) errors",
+            met: paced.achievedRate >= 19_800 && p95 < 1000 && paced.errors == 0 && wide.errors == 0))
+        let hits = after.hits - before.hits
+        let misses = after.misses - before.misses
+        let hitRate = hits + misses > 0 ? hits / (hits + misses) : 0
+        report.goals.append(GoalVerdict(
+            issue: "#5", goal: "steady-state cache hit rate > 95%",
+            measured: "\(String(format: "%.2f", hitRate * 100))% (\(Int(hits)) hits, \(Int(misses)) misses, from seller_auth_gate_cache_* during the two 64-connection runs)",
+            met: hitRate > 0.95))
+
+        // 4. A 20-item cart: the seller's 10 approved products and 10 it never requested.
+        let batch: LoadGenerator.OperationFactory = { worker in
+            let client = context.environment.client(service: "gate", caller: "checkout")
+            let cursor = WorkerCursor(start: worker * 31)
+            return {
+                let seller = cursor.advance() % sellers
+                let request = GateV1.CheckBatchRequest(sellerId: data.seller(seller), items: data.cartItems(of: seller))
+                let response: GateV1.CheckBatchResponse = try client.call(checkBatchMethod, request)
+                guard response.results.count == 20, response.results.prefix(10).allSatisfy(\.allowed),
+                    !response.results.suffix(10).contains(where: \.allowed)
+                else { throw BenchError("CheckBatch answered wrongly for seller \(seller)") }
+            }
+        }
+        let batchResult = try context.generator("gate: CheckBatch of 20, 1 connection", connections: 1, batch).runClosedLoop()
+        report.results.append(batchResult)
+        report.goals.append(GoalVerdict(
+            issue: "#5", goal: "CheckBatch of 20 items p99 < 1 ms",
+            measured: "p50 \(Int(batchResult.p50)) µs, p99 \(Int(batchResult.p99)) µs, \(batchResult.errors) errors",
+            met: batchResult.p99 < 1000 && batchResult.errors == 0))
+    }
+
+    static let checkMethod = "/gate.v1.GateService/Check"
+    static let checkBatchMethod = "/gate.v1.GateService/CheckBatch"
+
+    static func check(_ client: WireClient, seller: String, product: String) throws -> GateV1.CheckResult {
+        let response: GateV1.CheckResponse = try client.call(
+            checkMethod, GateV1.CheckRequest(sellerId: seller, productId: product, stage: .cart))
+        guard let result = response.result else { throw BenchError("Check answered without a result") }
+        return result
+    }
+
+    /// Writes the scenario's catalog rows and approvals in a few set-based statements.
+    static func seed(databaseURL: String, prefix: String) throws {
+        let connection = try PostgresConnection.connect(url: databaseURL, timeout: .seconds(10), applicationName: "o4o-bench")
+        let deadline = Deadline.after(seconds: 60)
+        let supplier = "\(prefix)-sup"
+        let productCount = Int64(sellers * productsPerSeller)
+        try connection.transaction(deadline: deadline) { connection in
+            try connection.query(
+                "INSERT INTO catalog.suppliers (id, name) VALUES ($1::text, 'Bench supplier')", [.text(supplier)], deadline: deadline)
+            try connection.query(
+                """
+                INSERT INTO catalog.sellers (id, name, tier)
+                SELECT $1::text || '-s' || g, 'Bench seller', 'GOLD' FROM generate_series(0, $2::int - 1) AS g
+                """, [.text(prefix), .int64(Int64(sellers))], deadline: deadline)
+            try connection.query(
+                """
+                INSERT INTO catalog.products (id, supplier_id, name)
+                SELECT $1::text || '-p' || g, $2::text, 'Bench product' FROM generate_series(0, $3::int - 1) AS g
+                """, [.text(prefix), .text(supplier), .int64(productCount)], deadline: deadline)
+            try connection.query(
+                """
+                WITH req AS (
+                    INSERT INTO inbox.authorization_requests
+                           (seller_id, product_id, supplier_id, status, idempotency_key, decided_at, decided_by, version)
+                    SELECT $1::text || '-s' || (g / $3::int), $1::text || '-p' || g, $2::text, 'APPROVED',
+                           $1::text || '-k' || g, statement_timestamp(), 'o4o-bench', nextval('inbox.authorization_version_seq')
+                      FROM generate_series(0, $4::int - 1) AS g
+                    RETURNING *
+                )
+                INSERT INTO inbox.authorization_state (seller_id, product_id, status, version, request_id, approved_at)
+                SELECT seller_id, product_id, status, version, id, decided_at FROM req
+                """, [.text(prefix), .text(supplier), .int64(Int64(productsPerSeller)), .int64(productCount)], deadline: deadline)
+        }
+    }
+}
+
+/// The ids the gate scenario wrote.
+struct GateBenchData: Sendable {
+    var prefix: String
+
+    func seller(_ index: Int) -> String { "\(prefix)-s\(index % GateScenarios.sellers)" }
+
+    func product(_ index: Int) -> String {
+        "\(prefix)-p\(index % (GateScenarios.sellers * GateScenarios.productsPerSeller))"
+    }
+
+    /// The `step`-th approved pair (seller i owns products 10i ..< 10i + 10).
+    func approvedPair(_ step: Int) -> (String, String) {
+        let product = step % (GateScenarios.sellers * GateScenarios.productsPerSeller)
+        return (seller(product / GateScenarios.productsPerSeller), self.product(product))
+    }
+
+    /// The `step`-th never-requested pair: a seller and one of its neighbour's products.
+    func neighbourPair(_ step: Int) -> (String, String) {
+        let product = step % (GateScenarios.sellers * GateScenarios.productsPerSeller)
+        return (seller(product / GateScenarios.productsPerSeller + 1), self.product(product))
+    }
+
+    /// Seller `index`'s approved products as CART items.
+    func ownItems(of index: Int) -> [GateV1.CheckItem] {
+        (0..<GateScenarios.productsPerSeller).map {
+            GateV1.CheckItem(productId: product(index * GateScenarios.productsPerSeller + $0), stage: .cart)
+        }
+    }
+
+    /// A 20-item cart: the seller's 10 approved products, then 10 of its neighbour's.
+    func cartItems(of index: Int) -> [GateV1.CheckItem] {
+        ownItems(of: index) + ownItems(of: index + 1)
+    }
+}
+
+/// A worker's position in its sequence of calls (one worker thread each).
+final class WorkerCursor: @unchecked Sendable {
+    // @unchecked: each cursor belongs to one worker thread.
+    private var value: Int
+
+    init(start: Int) { value = start }
+
+    func advance() -> Int {
+        defer { value &+= 1 }
+        return value & Int.max
+    }
+}
+
+/// `seller_auth_gate_cache_hits_total` and `..._misses_total` from the gate's
+/// Prometheus endpoint.
+struct GateCacheCounters {
+    var hits: Double
+    var misses: Double
+
+    static func read() throws -> GateCacheCounters {
+        let url = ProcessInfo.processInfo.environment["O4O_GATE_METRICS_URL"] ?? "http://127.0.0.1:9102/metrics"
+        let text = try Baselines.run("/usr/bin/curl", ["-sSf", "--max-time", "5", url])
+        func total(_ name: String) -> Double {
+            text.split(separator: "\n")
+                .filter { $0.hasPrefix(name + " ") || $0.hasPrefix(name + "{") }
+                .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+                .reduce(0, +)
+        }
+        return GateCacheCounters(hits: total("seller_auth_gate_cache_hits_total"), misses: total("seller_auth_gate_cache_misses_total"))
+    }
+}
