@@ -1,0 +1,275 @@
+public import InboxCore
+public import Storage
+
+/// ``AuthorizationStore`` on PostgreSQL: the README's statements, one READ
+/// COMMITTED transaction per action, lock order seller lock → request row →
+/// state row (so actions cannot deadlock one another).
+public final class PostgresAuthorizationStore: AuthorizationStore {
+    /// Reads "now" for the cooldown, in unix microseconds. nil: PostgreSQL's
+    /// `statement_timestamp()` read under the seller lock (production). Tests
+    /// inject a clock to probe the cooldown boundary to the microsecond.
+    public typealias Clock = @Sendable () -> Int64
+
+    private let pool: PostgresPool
+    private let clock: Clock?
+
+    /// A store on `pool`; `clock` overrides the cooldown's "now" (tests only).
+    public init(pool: PostgresPool, clock: Clock? = nil) {
+        self.pool = pool
+        self.clock = clock
+    }
+
+    // MARK: - Request
+
+    public func request(_ request: NewRequest, rules: InboxRules, deadline: Deadline) throws -> RequestOutcome {
+        try pool.withConnection(deadline: deadline) { connection in
+            let lookup = try connection.query(
+                InboxSQL.catalogLookup, [.text(request.sellerId), .text(request.productId)], deadline: deadline
+            )
+            guard let row = lookup.first else { throw InboxStoreInvariantError("catalog lookup returned no row") }
+            guard try row.bool("seller_exists") else {
+                throw InboxError.notFound("seller_id: no seller \(request.sellerId) in the catalog")
+            }
+            guard let supplierId = try row.decodeIfPresent(String.self, "supplier_id") else {
+                throw InboxError.notFound("product_id: no product \(request.productId) in the catalog")
+            }
+            do {
+                return try connection.transaction(deadline: deadline) { connection in
+                    try self.requestLocked(request, supplierId: supplierId, rules: rules, on: connection, deadline: deadline)
+                }
+            } catch let error as PostgresError where error.isUniqueViolation {
+                // Backstops: the seller lock makes both unreachable.
+                if error.constraint == "authorization_requests_one_open_per_pair" {
+                    throw InboxError.failedPrecondition(
+                        "cannot request: seller \(request.sellerId) already holds an open request for product "
+                            + "\(request.productId); a pair holds one open request at a time")
+                }
+                if error.constraint == "authorization_requests_idempotency_key",
+                    let first = try connection.query(
+                        InboxSQL.requestByKey, [.text(request.sellerId), .text(request.idempotencyKey.rawValue)],
+                        deadline: deadline
+                    ).first
+                {
+                    return try Self.replay(try Self.decodeRequest(first), of: request)
+                }
+                throw error
+            }
+        }
+    }
+
+    /// The body of the Request transaction, run while holding nothing yet.
+    private func requestLocked(
+        _ request: NewRequest, supplierId: String, rules: InboxRules, on connection: PostgresConnection, deadline: Deadline
+    ) throws -> RequestOutcome {
+        let seller = PostgresValue.text(request.sellerId)
+        let product = PostgresValue.text(request.productId)
+        try connection.query(InboxSQL.sellerLockCreate, [seller], deadline: deadline)
+        try connection.query(InboxSQL.sellerLock, [seller], deadline: deadline)
+        // Under the lock a concurrent call with the same key has committed.
+        if let first = try connection.query(
+            InboxSQL.requestByKey, [seller, .text(request.idempotencyKey.rawValue)], deadline: deadline
+        ).first {
+            return try Self.replay(try Self.decodeRequest(first), of: request)
+        }
+        guard let preflight = try connection.query(InboxSQL.requestPreflight, [seller, product], deadline: deadline).first
+        else { throw InboxStoreInvariantError("request preflight returned no row") }
+        if let openID = try preflight.decodeIfPresent(String.self, "open_id") {
+            let openStatus = try preflight.decodeIfPresent(String.self, "open_status") ?? "open"
+            throw InboxError.failedPrecondition(
+                "cannot request: seller \(request.sellerId) already holds request \(openID) (\(openStatus)) for "
+                    + "product \(request.productId); a pair holds one open request at a time")
+        }
+        let now = try clock?() ?? preflight.int64("now_micros")
+        try rules.cooldown.check(
+            sellerId: request.sellerId, productId: request.productId,
+            lastRejectedAtUnixMicros: try preflight.decodeIfPresent(Int64.self, "last_rejected_micros"),
+            nowUnixMicros: now)
+        try rules.limit.checkRequest(
+            sellerId: request.sellerId, approved: Int(try preflight.int64("approved")),
+            pending: Int(try preflight.int64("pending")))
+        let inserted = try connection.query(
+            InboxSQL.requestInsert,
+            [seller, product, .text(supplierId), .text(request.idempotencyKey.rawValue), .text(request.note.text),
+             .text(request.caller)],
+            deadline: deadline)
+        guard let row = inserted.first, try row.int64("state_rows") == 1 else {
+            throw InboxStoreInvariantError("request insert wrote no row or not exactly one state row")
+        }
+        return RequestOutcome(request: try Self.decodeRequest(row), replayed: false, outboxID: try row.int64("outbox_id"))
+    }
+
+    /// The first call's answer for a retried key, or INVALID_ARGUMENT when the key was used for another product.
+    private static func replay(_ first: StoredRequest, of request: NewRequest) throws -> RequestOutcome {
+        guard first.productId == request.productId else {
+            throw InboxError.invalidArgument(
+                field: "idempotency_key", "already used for product \(first.productId); use a new key per request")
+        }
+        return RequestOutcome(request: first, replayed: true, outboxID: nil)
+    }
+
+    // MARK: - Transitions
+
+    public func transition(_ command: TransitionCommand, rules: InboxRules, deadline: Deadline) throws -> TransitionOutcome {
+        let id = PostgresValue.text(command.id.description)
+        return try pool.withConnection(deadline: deadline) { connection in
+            // No lock yet: who is involved, so a stranger is refused before any lock is taken.
+            guard let row = try connection.query(InboxSQL.requestParties, [id], deadline: deadline).first else {
+                throw InboxError.notFound("id: no authorization request \(command.id)")
+            }
+            let parties = RequestParties(
+                sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
+                supplierId: try row.string("supplier_id"))
+            try ActorRule.authorize(command.action, by: command.actor, on: parties)
+            // Fast refusal of an illegal transition; re-checked under the row lock.
+            _ = try AuthorizationTransition.applying(command.action, to: try Self.status(row.string("status")))
+            return try connection.transaction(deadline: deadline) { connection in
+                if command.action == .approve {
+                    let seller = PostgresValue.text(parties.sellerId)
+                    try connection.query(InboxSQL.sellerLockCreate, [seller], deadline: deadline)
+                    try connection.query(InboxSQL.sellerLock, [seller], deadline: deadline)
+                }
+                guard let locked = try connection.query(InboxSQL.requestLock, [id], deadline: deadline).first else {
+                    throw InboxError.notFound("id: no authorization request \(command.id)")
+                }
+                let transition = try AuthorizationTransition.applying(
+                    command.action, to: try Self.status(locked.string("status")))
+                guard let from = transition.from else { throw InboxStoreInvariantError("transition without a from state") }
+                if command.action == .approve {
+                    let approved = try connection.query(
+                        InboxSQL.sellerApprovedCount, [.text(parties.sellerId)], deadline: deadline
+                    ).first?.int64(0) ?? 0
+                    try rules.limit.checkApproval(sellerId: parties.sellerId, approvedOthers: Int(approved))
+                }
+                let written = try connection.query(
+                    InboxSQL.transition,
+                    [id, .text(from.rawValue), .text(transition.to.rawValue), .text(command.actor.role.rawValue),
+                     .text(command.actor.id), .text(command.actor.caller.rawValue), .text(command.reason?.text ?? "")],
+                    deadline: deadline)
+                guard let result = written.first, try result.int64("state_rows") == 1 else {
+                    throw InboxStoreInvariantError(
+                        "\(command.action) of \(command.id) updated no request row or not exactly one state row")
+                }
+                return TransitionOutcome(
+                    request: try Self.decodeRequest(result), from: from, outboxID: try result.int64("outbox_id"))
+            }
+        }
+    }
+
+    // MARK: - Reads
+
+    public func get(id: RequestID, deadline: Deadline) throws -> (StoredRequest, [StoredAuditEvent])? {
+        try pool.withConnection(deadline: deadline) { connection in
+            let key = PostgresValue.text(id.description)
+            guard let row = try connection.query(InboxSQL.get, [key], deadline: deadline).first else { return nil }
+            let events = try connection.query(InboxSQL.getEvents, [key], deadline: deadline).map { event in
+                guard let role = ActorRole(rawValue: try event.string("actor_role")) else {
+                    throw InboxStoreInvariantError("unknown actor role in audit event")
+                }
+                return StoredAuditEvent(
+                    requestId: try event.string("request_id"),
+                    fromStatus: try event.decodeIfPresent(String.self, "from_status").map(Self.status),
+                    toStatus: try Self.status(event.string("to_status")),
+                    actorRole: role, actorId: try event.string("actor_id"), caller: try event.string("caller"),
+                    reason: try event.string("reason"), atMicros: try event.int64("at_micros"),
+                    version: try event.int64("version"))
+            }
+            return (try Self.decodeRequest(row), events)
+        }
+    }
+
+    public func list(_ listing: InboxListing, after: InboxSortKey?, limit: Int, deadline: Deadline) throws -> [StoredRequest] {
+        let (sql, owner): (String, String) =
+            switch listing.owner {
+            case .supplier(let id): (InboxSQL.listBySupplier, id)
+            case .seller(let id): (InboxSQL.listBySeller, id)
+            }
+        let statuses = "{" + listing.statuses.map(\.rawValue).joined(separator: ",") + "}"
+        let parameters: [PostgresValue?] = [
+            .text(owner), .text(statuses), .text(listing.productId ?? ""),
+            .int64(Int64(after?.statusRank ?? -1)), .int64(after?.createdAtUnixMicros ?? 0),
+            .text(after?.requestID.description ?? "00000000-0000-0000-0000-000000000000"),
+            .int64(Int64(limit)),
+        ]
+        return try pool.withConnection(deadline: deadline) { connection in
+            // Unprepared on purpose: a generic plan cannot see an empty product filter.
+            try connection.queryUnprepared(sql, parameters, deadline: deadline).map(Self.decodeRequest)
+        }
+    }
+
+    public func inboxSize(supplierId: String, deadline: Deadline) throws -> Int64 {
+        try pool.withConnection(deadline: deadline) { connection in
+            try connection.query(InboxSQL.inboxSize, [.text(supplierId)], deadline: deadline).first?.int64(0) ?? 0
+        }
+    }
+
+    public func inboxSizeGauges(deadline: Deadline) throws -> (total: Int64, largest: Int64) {
+        try pool.withConnection(deadline: deadline) { connection in
+            guard let row = try connection.query(InboxSQL.inboxSizeGauges, deadline: deadline).first else { return (0, 0) }
+            return (try row.int64("total"), try row.int64("largest"))
+        }
+    }
+
+    // MARK: - Outbox
+
+    public func markOutboxApplied(_ id: Int64, deadline: Deadline) throws {
+        try pool.withConnection(deadline: deadline) { connection in
+            try connection.query(InboxSQL.outboxApplied, [.int64(id)], deadline: deadline)
+        }
+    }
+
+    public func applyPendingOutbox(limit: Int, deadline: Deadline, write: ([OutboxEntry]) -> [Int64]) throws -> Int {
+        try pool.withConnection(deadline: deadline) { connection in
+            try connection.transaction(deadline: deadline) { connection in
+                let entries = try connection.query(InboxSQL.outboxPending, [.int64(Int64(limit))], deadline: deadline)
+                    .map { row in
+                        let status = try Self.status(row.string("status"))
+                        let request = StoredRequest(
+                            id: "", sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
+                            supplierId: "", status: status, version: try row.int64("version"), createdAtMicros: 0,
+                            decidedAtMicros: try row.int64("approved_at_micros"),
+                            revokedAtMicros: try row.int64("revoked_at_micros"),
+                            reason: "", note: "", actedBy: "", idempotencyKey: "")
+                        return OutboxEntry(
+                            id: try row.int64("id"), sellerId: request.sellerId, productId: request.productId,
+                            state: request.cacheState)
+                    }
+                if entries.isEmpty { return 0 }
+                let applied = write(entries)
+                if applied.isEmpty { return 0 }
+                let ids = "{" + applied.map(String.init).joined(separator: ",") + "}"
+                return try connection.query(InboxSQL.outboxAppliedMany, [.text(ids)], deadline: deadline).affectedRows
+            }
+        }
+    }
+
+    public func pendingOutboxCount(deadline: Deadline) throws -> Int64 {
+        try pool.withConnection(deadline: deadline) { connection in
+            try connection.query(InboxSQL.outboxPendingCount, deadline: deadline).first?.int64(0) ?? 0
+        }
+    }
+
+    public func pruneOutbox(retentionSeconds: Int64, deadline: Deadline) throws -> Int {
+        try pool.withConnection(deadline: deadline) { connection in
+            try connection.query(InboxSQL.outboxPrune, [.int64(retentionSeconds)], deadline: deadline).affectedRows
+        }
+    }
+
+    // MARK: - Decoding
+
+    static func status(_ raw: String) throws -> AuthorizationStatus {
+        guard let status = AuthorizationStatus(rawValue: raw) else {
+            throw InboxStoreInvariantError("unknown status \(raw) in the database")
+        }
+        return status
+    }
+
+    static func decodeRequest(_ row: PostgresRow) throws -> StoredRequest {
+        StoredRequest(
+            id: try row.string("id"), sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
+            supplierId: try row.string("supplier_id"), status: try status(row.string("status")),
+            version: try row.int64("version"), createdAtMicros: try row.int64("created_at_micros"),
+            decidedAtMicros: try row.int64("decided_at_micros"), revokedAtMicros: try row.int64("revoked_at_micros"),
+            reason: try row.string("reason"), note: try row.string("note"), actedBy: try row.string("acted_by"),
+            idempotencyKey: try row.string("idempotency_key"))
+    }
+}
