@@ -22,20 +22,43 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
     // MARK: - Request
 
     public func request(_ request: NewRequest, rules: InboxRules, deadline: Deadline) throws -> RequestOutcome {
-        try pool.withConnection(deadline: deadline) { connection in
-            let lookup = try connection.query(
-                InboxSQL.catalogLookup, [.text(request.sellerId), .text(request.productId)], deadline: deadline
-            )
-            guard let row = lookup.first else { throw InboxStoreInvariantError("catalog lookup returned no row") }
-            guard try row.bool("seller_exists") else {
-                throw InboxError.notFound("seller_id: no seller \(request.sellerId) in the catalog")
-            }
-            guard let supplierId = try row.decodeIfPresent(String.self, "supplier_id") else {
-                throw InboxError.notFound("product_id: no product \(request.productId) in the catalog")
-            }
+        let seller = PostgresValue.text(request.sellerId)
+        let product = PostgresValue.text(request.productId)
+        let key = PostgresValue.text(request.idempotencyKey.rawValue)
+        return try pool.withConnection(deadline: deadline) { connection in
             do {
-                return try connection.transaction(deadline: deadline) { connection in
-                    try self.requestLocked(request, supplierId: supplierId, rules: rules, on: connection, deadline: deadline)
+                // One round trip: BEGIN, the catalog, the seller lock, then under it the key and the preflight.
+                return try Self.transaction(
+                    on: connection, opening: [
+                        PostgresStatement(InboxSQL.catalogLookup, [seller, product]),
+                        PostgresStatement(InboxSQL.sellerLock, [seller]),
+                        PostgresStatement(InboxSQL.requestByKey, [seller, key]),
+                        PostgresStatement(InboxSQL.requestPreflight, [seller, product]),
+                    ], deadline: deadline
+                ) { results in
+                    guard let catalog = results[0].first else { throw InboxStoreInvariantError("catalog lookup returned no row") }
+                    guard try catalog.bool("seller_exists") else {
+                        throw InboxError.notFound("seller_id: no seller \(request.sellerId) in the catalog")
+                    }
+                    guard let supplierId = try catalog.decodeIfPresent(String.self, "supplier_id") else {
+                        throw InboxError.notFound("product_id: no product \(request.productId) in the catalog")
+                    }
+                    var byKey = results[2]
+                    var preflight = results[3]
+                    if results[1].isEmpty {
+                        // The seller's first request: create the lock row, take it, and read again under it.
+                        let again = try connection.pipeline([
+                            PostgresStatement(InboxSQL.sellerLockCreate, [seller]),
+                            PostgresStatement(InboxSQL.sellerLock, [seller]),
+                            PostgresStatement(InboxSQL.requestByKey, [seller, key]),
+                            PostgresStatement(InboxSQL.requestPreflight, [seller, product]),
+                        ], deadline: deadline)
+                        byKey = again[2]
+                        preflight = again[3]
+                    }
+                    return try self.requestLocked(
+                        request, supplierId: supplierId, byKey: byKey.first, preflight: preflight.first, rules: rules,
+                        on: connection, deadline: deadline)
                 }
             } catch let error as PostgresError where error.isUniqueViolation {
                 // Backstops: the seller lock makes both unreachable.
@@ -45,10 +68,7 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
                             + "\(request.productId); a pair holds one open request at a time")
                 }
                 if error.constraint == "authorization_requests_idempotency_key",
-                    let first = try connection.query(
-                        InboxSQL.requestByKey, [.text(request.sellerId), .text(request.idempotencyKey.rawValue)],
-                        deadline: deadline
-                    ).first
+                    let first = try connection.query(InboxSQL.requestByKey, [seller, key], deadline: deadline).first
                 {
                     return try Self.replay(try Self.decodeRequest(first), of: request)
                 }
@@ -57,22 +77,17 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
         }
     }
 
-    /// The body of the Request transaction, run while holding nothing yet.
+    /// The rest of the Request transaction, under the seller lock: replay,
+    /// one open request per pair, cooldown, limit, then the insert.
     private func requestLocked(
-        _ request: NewRequest, supplierId: String, rules: InboxRules, on connection: PostgresConnection, deadline: Deadline
+        _ request: NewRequest, supplierId: String, byKey: PostgresRow?, preflight: PostgresRow?, rules: InboxRules,
+        on connection: PostgresConnection, deadline: Deadline
     ) throws -> RequestOutcome {
-        let seller = PostgresValue.text(request.sellerId)
-        let product = PostgresValue.text(request.productId)
-        try connection.query(InboxSQL.sellerLockCreate, [seller], deadline: deadline)
-        try connection.query(InboxSQL.sellerLock, [seller], deadline: deadline)
         // Under the lock a concurrent call with the same key has committed.
-        if let first = try connection.query(
-            InboxSQL.requestByKey, [seller, .text(request.idempotencyKey.rawValue)], deadline: deadline
-        ).first {
-            return try Self.replay(try Self.decodeRequest(first), of: request)
+        if let byKey {
+            return try Self.replay(try Self.decodeRequest(byKey), of: request)
         }
-        guard let preflight = try connection.query(InboxSQL.requestPreflight, [seller, product], deadline: deadline).first
-        else { throw InboxStoreInvariantError("request preflight returned no row") }
+        guard let preflight else { throw InboxStoreInvariantError("request preflight returned no row") }
         if let openID = try preflight.decodeIfPresent(String.self, "open_id") {
             let openStatus = try preflight.decodeIfPresent(String.self, "open_status") ?? "open"
             throw InboxError.failedPrecondition(
@@ -89,8 +104,8 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
             pending: Int(try preflight.int64("pending")))
         let inserted = try connection.query(
             InboxSQL.requestInsert,
-            [seller, product, .text(supplierId), .text(request.idempotencyKey.rawValue), .text(request.note.text),
-             .text(request.caller)],
+            [.text(request.sellerId), .text(request.productId), .text(supplierId),
+             .text(request.idempotencyKey.rawValue), .text(request.note.text), .text(request.caller)],
             deadline: deadline)
         guard let row = inserted.first, try row.int64("state_rows") == 1 else {
             throw InboxStoreInvariantError("request insert wrote no row or not exactly one state row")
@@ -122,22 +137,34 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
             try ActorRule.authorize(command.action, by: command.actor, on: parties)
             // Fast refusal of an illegal transition; re-checked under the row lock.
             _ = try AuthorizationTransition.applying(command.action, to: try Self.status(row.string("status")))
-            return try connection.transaction(deadline: deadline) { connection in
-                if command.action == .approve {
-                    let seller = PostgresValue.text(parties.sellerId)
-                    try connection.query(InboxSQL.sellerLockCreate, [seller], deadline: deadline)
-                    try connection.query(InboxSQL.sellerLock, [seller], deadline: deadline)
+            // One round trip: BEGIN and the locks (approve: the seller lock first, then the count
+            // under it), in the README's lock order seller → request row.
+            let approving = command.action == .approve
+            let seller = PostgresValue.text(parties.sellerId)
+            let opening: [PostgresStatement] =
+                approving
+                ? [PostgresStatement(InboxSQL.sellerLock, [seller]), PostgresStatement(InboxSQL.requestLock, [id]),
+                   PostgresStatement(InboxSQL.sellerApprovedCount, [seller])]
+                : [PostgresStatement(InboxSQL.requestLock, [id])]
+            return try Self.transaction(on: connection, opening: opening, deadline: deadline) { results in
+                var results = results
+                if approving, results[0].isEmpty {
+                    // No lock row (rows written before the lock table existed): create it and lock again.
+                    results = try connection.pipeline([
+                        PostgresStatement(InboxSQL.sellerLockCreate, [seller]),
+                        PostgresStatement(InboxSQL.sellerLock, [seller]),
+                        PostgresStatement(InboxSQL.requestLock, [id]),
+                        PostgresStatement(InboxSQL.sellerApprovedCount, [seller]),
+                    ], deadline: deadline).dropFirst().map { $0 }
                 }
-                guard let locked = try connection.query(InboxSQL.requestLock, [id], deadline: deadline).first else {
+                guard let locked = results[approving ? 1 : 0].first else {
                     throw InboxError.notFound("id: no authorization request \(command.id)")
                 }
                 let transition = try AuthorizationTransition.applying(
                     command.action, to: try Self.status(locked.string("status")))
                 guard let from = transition.from else { throw InboxStoreInvariantError("transition without a from state") }
-                if command.action == .approve {
-                    let approved = try connection.query(
-                        InboxSQL.sellerApprovedCount, [.text(parties.sellerId)], deadline: deadline
-                    ).first?.int64(0) ?? 0
+                if approving {
+                    let approved = try results[2].first?.int64(0) ?? 0
                     try rules.limit.checkApproval(sellerId: parties.sellerId, approvedOthers: Int(approved))
                 }
                 let written = try connection.query(
@@ -152,6 +179,33 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
                 return TransitionOutcome(
                     request: try Self.decodeRequest(result), from: from, outboxID: try result.int64("outbox_id"))
             }
+        }
+    }
+
+    /// A READ COMMITTED transaction whose BEGIN travels in one pipeline with
+    /// its `opening` statements (their results go to `body`); COMMIT when
+    /// `body` returns, ROLLBACK when anything throws.
+    ///
+    /// Pipelined statements run one after another on the server, each with
+    /// its own READ COMMITTED snapshot, so a count placed after a lock reads
+    /// what the previous lock holder committed.
+    static func transaction<T>(
+        on connection: PostgresConnection, opening: [PostgresStatement], deadline: Deadline,
+        _ body: ([PostgresRows]) throws -> T
+    ) throws -> T {
+        do {
+            let results = try connection.pipeline(
+                [PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED")] + opening, deadline: deadline)
+            let value = try body(Array(results.dropFirst()))
+            try connection.simpleQuery("COMMIT", deadline: deadline)
+            return value
+        } catch {
+            if connection.isInTransaction, !connection.isBroken {
+                // A short grace period even when the deadline is the reason we are here; the
+                // pool rolls back (or discards) anything still open when the connection returns.
+                _ = try? connection.simpleQuery("ROLLBACK", deadline: max(deadline, .after(milliseconds: 500)))
+            }
+            throw error
         }
     }
 
