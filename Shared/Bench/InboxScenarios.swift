@@ -119,6 +119,12 @@ enum InboxScenarios {
                 INSERT INTO catalog.sellers (id, name, tier)
                 SELECT $1 || '-s' || n, 'bench seller', 'GOLD' FROM generate_series(0, $2::int - 1) AS n
                 """, [.text(prefix), .int64(Int64(sellers))], deadline: deadline)
+            // The per-seller lock rows the Request RPC would have created.
+            try connection.queryUnprepared(
+                """
+                INSERT INTO inbox.seller_locks (seller_id)
+                SELECT $1 || '-s' || n FROM generate_series(0, $2::int - 1) AS n
+                """, [.text(prefix), .int64(Int64(sellers))], deadline: deadline)
             try connection.queryUnprepared(
                 """
                 INSERT INTO catalog.products (id, supplier_id, name)

@@ -51,7 +51,8 @@ public struct InboxRules: Sendable, Hashable {
 /// Where authorization requests live. Every write is one transaction that
 /// also writes the audit event, bumps the pair's version and adds a cache
 /// outbox row; the caller writes the new state through to Redis after it
-/// returns (the commit happened) and then calls ``markOutboxApplied(_:deadline:)``.
+/// returns (the commit happened) and later marks the row with
+/// ``markOutboxApplied(_:deadline:)`` (batched, see ``OutboxMarks``).
 ///
 /// Errors: ``InboxError`` for refusals (the wire code is its code),
 /// ``InboxStoreInvariantError`` for bugs, `PostgresError` for storage failures.
@@ -75,8 +76,8 @@ public protocol AuthorizationStore: Sendable {
     /// Total pending requests and the largest supplier's pending count (the gauges).
     func inboxSizeGauges(deadline: Deadline) throws -> (total: Int64, largest: Int64)
 
-    /// Marks one outbox row applied after its write-through reached Redis.
-    func markOutboxApplied(_ id: Int64, deadline: Deadline) throws
+    /// Marks outbox rows applied after their write-through reached Redis.
+    func markOutboxApplied(_ ids: [Int64], deadline: Deadline) throws
 
     /// Takes up to `limit` pending outbox rows (skipping rows another relay
     /// holds), hands them to `write` in id order, and marks applied the ids

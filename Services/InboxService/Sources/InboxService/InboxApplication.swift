@@ -64,15 +64,18 @@ public struct InboxApplication: Sendable {
             redis: redis, writeTimeout: configuration.writeThroughTimeout,
             failureBackoff: configuration.writeThroughBackoff)
         let metrics = InboxMetrics()
+        let marks = OutboxMarks()
         var router = MethodRouter()
-        InboxHandlers(store: store, settings: settings, cache: cache, metrics: metrics).register(on: &router)
+        InboxHandlers(store: store, settings: settings, cache: cache, marks: marks, metrics: metrics)
+            .register(on: &router)
         flags.register(on: &router)
         self.flags = flags
         self.settings = settings
         self.store = store
         self.cache = cache
         self.relay = OutboxRelay(
-            store: store, cache: cache, settings: settings, logger: logger, interval: configuration.relayInterval,
+            store: store, cache: cache, marks: marks, settings: settings, logger: logger,
+            interval: configuration.relayInterval,
             retentionSeconds: configuration.outboxRetentionSeconds, pruneInterval: configuration.pruneInterval)
         self.gauges = InboxGaugeRefresher(
             store: store, metrics: metrics, logger: logger, interval: configuration.gaugeInterval)

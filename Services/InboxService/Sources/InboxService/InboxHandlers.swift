@@ -22,6 +22,7 @@ struct InboxHandlers: Sendable {
     let store: any AuthorizationStore
     let settings: InboxSettingsSource
     let cache: AuthorizationCacheWriter
+    let marks: OutboxMarks
     let metrics: InboxMetrics
 
     func register(on router: inout MethodRouter) {
@@ -141,24 +142,17 @@ struct InboxHandlers: Sendable {
         }
     }
 
-    /// After COMMIT: the new state into Redis, then the outbox row marked
-    /// applied. Never throws: a failure leaves the row pending for the relay.
+    /// After COMMIT: the new state into Redis; on success the outbox row is
+    /// marked applied by the relay's next pass (``OutboxMarks``). Never
+    /// throws: a failure leaves the row pending for the relay to apply.
     private func writeThrough(
         _ request: StoredRequest, outboxID: Int64, settings: InboxSettings, context: CallContext
     ) -> AuthorizationCacheWriter.Outcome {
         let outcome = cache.writeThrough(
             seller: request.sellerId, product: request.productId, state: request.cacheState,
             ttl: settings.cacheTTL, deadline: context.deadline)
-        guard outcome == .applied else { return .pending }
-        do {
-            try store.markOutboxApplied(outboxID, deadline: context.deadline)
-        } catch {
-            // Redis has the entry; the relay re-applies the row (a no-op CAS) and marks it.
-            context.logger.warning("inbox.outbox.mark_failed", metadata: [
-                "outbox.id": "\(outboxID)", "error": "\(error)",
-            ])
-        }
-        return .applied
+        if outcome == .applied { marks.record(outboxID) }
+        return outcome
     }
 
     private func logDecision(

@@ -73,17 +73,35 @@ enum InboxSQL {
           FROM req, outbox
         """
 
-    static let requestParties = """
-        SELECT seller_id, product_id, supplier_id, status
-          FROM inbox.authorization_requests WHERE id = $1::uuid
-        """
-
     static let sellerApprovedCount = """
         SELECT count(*) FROM inbox.authorization_requests
          WHERE seller_id = $1::text AND status = 'APPROVED'
         """
 
     static let requestLock = "SELECT status FROM inbox.authorization_requests WHERE id = $1::uuid FOR UPDATE"
+
+    /// `inbox_request_lock` returning the parties too, so the lock and the
+    /// authorization input arrive in the same round trip.
+    static let requestLockWithParties = """
+        SELECT seller_id, product_id, supplier_id, status
+          FROM inbox.authorization_requests WHERE id = $1::uuid FOR UPDATE
+        """
+
+    /// `inbox_seller_lock` for the seller of request $1 (Approve), so it can
+    /// be pipelined before the request's row is read. No row: unknown request
+    /// (or a seller without a lock row, see the store).
+    static let sellerLockOfRequest = """
+        SELECT l.seller_id FROM inbox.seller_locks l
+         WHERE l.seller_id = (SELECT r.seller_id FROM inbox.authorization_requests r WHERE r.id = $1::uuid)
+           FOR UPDATE OF l
+        """
+
+    /// `inbox_seller_approved_count` for the seller of request $1.
+    static let sellerApprovedCountOfRequest = """
+        SELECT count(*) FROM inbox.authorization_requests
+         WHERE seller_id = (SELECT r.seller_id FROM inbox.authorization_requests r WHERE r.id = $1::uuid)
+           AND status = 'APPROVED'
+        """
 
     static let transition = """
         WITH req AS (
@@ -153,11 +171,6 @@ enum InboxSQL {
         SELECT coalesce(sum(n), 0)::bigint AS total, coalesce(max(n), 0)::bigint AS largest
           FROM (SELECT count(*) AS n FROM inbox.authorization_requests
                  WHERE status = 'REQUESTED' GROUP BY supplier_id) AS per_supplier
-        """
-
-    static let outboxApplied = """
-        UPDATE inbox.cache_outbox SET applied_at = statement_timestamp()
-         WHERE id = $1::bigint AND applied_at IS NULL
         """
 
     static let outboxAppliedMany = """

@@ -5,7 +5,8 @@ public import Storage
 /// Applies pending cache outbox rows to Redis: the write-throughs a decision
 /// could not make because Redis was unreachable (or slow) at the time.
 ///
-/// Every ``interval`` (250 ms) it takes up to ``batchSize`` pending rows in id
+/// Every ``interval`` (250 ms) it first marks applied the rows whose
+/// write-through succeeded during the decision call (``OutboxMarks``), then takes up to ``batchSize`` pending rows in id
 /// order (`FOR UPDATE SKIP LOCKED`, so several instances share the queue),
 /// writes each pair's current state with the compare-and-set, and marks the
 /// written rows applied in the same transaction. While Redis stays down a
@@ -19,6 +20,7 @@ public import Storage
 public final class OutboxRelay: Service, Sendable {
     private let store: any AuthorizationStore
     private let cache: AuthorizationCacheWriter
+    private let marks: OutboxMarks
     private let settings: InboxSettingsSource
     private let logger: Logger
     /// Pause between passes when the queue is drained.
@@ -31,11 +33,13 @@ public final class OutboxRelay: Service, Sendable {
     public let pruneInterval: Duration
 
     init(
-        store: any AuthorizationStore, cache: AuthorizationCacheWriter, settings: InboxSettingsSource, logger: Logger,
+        store: any AuthorizationStore, cache: AuthorizationCacheWriter, marks: OutboxMarks,
+        settings: InboxSettingsSource, logger: Logger,
         interval: Duration, batchSize: Int = 200, retentionSeconds: Int64, pruneInterval: Duration
     ) {
         self.store = store
         self.cache = cache
+        self.marks = marks
         self.settings = settings
         self.logger = logger
         self.interval = interval
@@ -44,10 +48,23 @@ public final class OutboxRelay: Service, Sendable {
         self.pruneInterval = pruneInterval
     }
 
-    /// One pass: applies up to ``batchSize`` pending rows; returns how many
-    /// were applied (0 when the queue is empty or Redis is unreachable).
+    /// Marks the rows the decisions' write-throughs applied since the last pass.
+    public func flushMarks(deadline: Deadline = .after(seconds: 2)) throws {
+        let ids = marks.drain()
+        do {
+            try store.markOutboxApplied(ids, deadline: deadline)
+        } catch {
+            marks.restore(ids)
+            throw error
+        }
+    }
+
+    /// One pass: marks the rows write-throughs applied, then applies up to
+    /// ``batchSize`` pending rows; returns how many it applied (0 when the
+    /// queue is empty or Redis is unreachable).
     @discardableResult
     public func applyOnce(deadline: Deadline = .after(seconds: 2)) throws -> Int {
+        try flushMarks(deadline: deadline)
         let ttl = settings.current.cacheTTL
         let cache = self.cache
         return try store.applyPendingOutbox(limit: batchSize, deadline: deadline) { entries in
@@ -90,5 +107,7 @@ public final class OutboxRelay: Service, Sendable {
             }
             try? await Task.sleep(for: interval)
         }
+        // Shutting down: leave as few rows pending as possible.
+        _ = await BlockingWork.run { [self] in try? self.flushMarks() }
     }
 }

@@ -126,42 +126,40 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
 
     public func transition(_ command: TransitionCommand, rules: InboxRules, deadline: Deadline) throws -> TransitionOutcome {
         let id = PostgresValue.text(command.id.description)
+        let approving = command.action == .approve
+        // One round trip: BEGIN and the locks in the README's order (approve:
+        // the seller lock, then the request row, then the seller's approved
+        // count under the lock). The parties come with the row lock, so a
+        // stranger holds the locks for that one round trip before the refusal
+        // rolls back; in exchange every decision saves a round trip.
+        let opening: [PostgresStatement] =
+            approving
+            ? [PostgresStatement(InboxSQL.sellerLockOfRequest, [id]),
+               PostgresStatement(InboxSQL.requestLockWithParties, [id]),
+               PostgresStatement(InboxSQL.sellerApprovedCountOfRequest, [id])]
+            : [PostgresStatement(InboxSQL.requestLockWithParties, [id])]
         return try pool.withConnection(deadline: deadline) { connection in
-            // No lock yet: who is involved, so a stranger is refused before any lock is taken.
-            guard let row = try connection.query(InboxSQL.requestParties, [id], deadline: deadline).first else {
-                throw InboxError.notFound("id: no authorization request \(command.id)")
-            }
-            let parties = RequestParties(
-                sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
-                supplierId: try row.string("supplier_id"))
-            try ActorRule.authorize(command.action, by: command.actor, on: parties)
-            // Fast refusal of an illegal transition; re-checked under the row lock.
-            _ = try AuthorizationTransition.applying(command.action, to: try Self.status(row.string("status")))
-            // One round trip: BEGIN and the locks (approve: the seller lock first, then the count
-            // under it), in the README's lock order seller → request row.
-            let approving = command.action == .approve
-            let seller = PostgresValue.text(parties.sellerId)
-            let opening: [PostgresStatement] =
-                approving
-                ? [PostgresStatement(InboxSQL.sellerLock, [seller]), PostgresStatement(InboxSQL.requestLock, [id]),
-                   PostgresStatement(InboxSQL.sellerApprovedCount, [seller])]
-                : [PostgresStatement(InboxSQL.requestLock, [id])]
-            return try Self.transaction(on: connection, opening: opening, deadline: deadline) { results in
+            try Self.transaction(on: connection, opening: opening, deadline: deadline) { results in
                 var results = results
-                if approving, results[0].isEmpty {
-                    // No lock row (rows written before the lock table existed): create it and lock again.
-                    results = try connection.pipeline([
-                        PostgresStatement(InboxSQL.sellerLockCreate, [seller]),
-                        PostgresStatement(InboxSQL.sellerLock, [seller]),
-                        PostgresStatement(InboxSQL.requestLock, [id]),
-                        PostgresStatement(InboxSQL.sellerApprovedCount, [seller]),
-                    ], deadline: deadline).dropFirst().map { $0 }
-                }
-                guard let locked = results[approving ? 1 : 0].first else {
+                guard let row = results[approving ? 1 : 0].first else {
                     throw InboxError.notFound("id: no authorization request \(command.id)")
                 }
+                let parties = RequestParties(
+                    sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
+                    supplierId: try row.string("supplier_id"))
+                try ActorRule.authorize(command.action, by: command.actor, on: parties)
+                if approving, results[0].isEmpty {
+                    // No lock row (a seller whose requests predate it): create it, then lock and
+                    // count again in the README's order. The request row is already ours.
+                    results = try connection.pipeline([
+                        PostgresStatement(InboxSQL.sellerLockCreate, [.text(parties.sellerId)]),
+                        PostgresStatement(InboxSQL.sellerLock, [.text(parties.sellerId)]),
+                        PostgresStatement(InboxSQL.requestLockWithParties, [id]),
+                        PostgresStatement(InboxSQL.sellerApprovedCount, [.text(parties.sellerId)]),
+                    ], deadline: deadline).dropFirst().map { $0 }
+                }
                 let transition = try AuthorizationTransition.applying(
-                    command.action, to: try Self.status(locked.string("status")))
+                    command.action, to: try Self.status(row.string("status")))
                 guard let from = transition.from else { throw InboxStoreInvariantError("transition without a from state") }
                 if approving {
                     let approved = try results[2].first?.int64(0) ?? 0
@@ -265,9 +263,11 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
 
     // MARK: - Outbox
 
-    public func markOutboxApplied(_ id: Int64, deadline: Deadline) throws {
+    public func markOutboxApplied(_ ids: [Int64], deadline: Deadline) throws {
+        guard !ids.isEmpty else { return }
+        let array = "{" + ids.map(String.init).joined(separator: ",") + "}"
         try pool.withConnection(deadline: deadline) { connection in
-            try connection.query(InboxSQL.outboxApplied, [.int64(id)], deadline: deadline)
+            try connection.query(InboxSQL.outboxAppliedMany, [.text(array)], deadline: deadline)
         }
     }
 
