@@ -1,1 +1,0 @@
-// Placeholder: the InboxService module is being built; see its issue.

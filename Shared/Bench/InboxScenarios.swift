@@ -1,0 +1,315 @@
+import Foundation
+import Proto
+import Storage
+import Synchronization
+import Wire
+
+/// InboxService scenarios (issue #4): decision latency at a fixed offered
+/// rate, and peak decisions/s with every call contending on one seller,
+/// followed by invariant checks in SQL.
+///
+/// Each run creates its own catalog rows and pending requests with SQL
+/// (prefix `bench-<run>`) in the services' database (`DATABASE_URL`), then
+/// calls the running inbox-service (`O4O_INBOX_ADDR`, default
+/// 127.0.0.1:7103) as `supplier-portal`. The service must run with
+/// `ENABLE_SELLER_AUTHORIZATION=true`.
+enum InboxScenarios {
+    static let all: [Scenario] = [decisions]
+
+    static let approveMethod = "/inbox.v1.InboxService/Approve"
+    static let rejectMethod = "/inbox.v1.InboxService/Reject"
+
+    static let decisions = Scenario(name: "inbox") { context, report in
+        guard let databaseURL = context.environment.databaseURL else {
+            report.notes.append("inbox: skipped, DATABASE_URL is not set (the scenario creates its data with SQL)")
+            return
+        }
+        let run = "bench-" + String(UUID().uuidString.lowercased().prefix(8))
+        let connection = try PostgresConnection.connect(url: databaseURL, timeout: .seconds(10), applicationName: "o4o-bench")
+        let limit = try sellerProductLimit(connection)
+        let seconds = Double(context.warmup.components.seconds + context.duration.components.seconds)
+
+        // 1. Open loop at 500 decisions/s: many sellers, a few pending requests
+        //    each (well under the limit), approve and reject alternating.
+        let openRate = 500.0
+        let openSellers = Int(openRate * seconds * 1.3 / 4) + 50
+        let spread = try seedPending(
+            connection, run: run, tag: "spread", sellers: openSellers, requestsPerSeller: 4)
+        let spreadQueue = DecisionQueue(spread)
+        let open = try context.generator("inbox: Approve/Reject, 500/s offered", connections: 16) { _ in
+            let client = context.environment.client(service: "inbox", caller: "supplier-portal")
+            return { try spreadQueue.decideNext(client) }
+        }.runOpenLoop(rate: openRate)
+        report.results.append(open)
+        report.goals.append(GoalVerdict(
+            issue: "#4", goal: "Approve/Reject p99 < 5 ms at 500 decisions/s offered",
+            measured: "p50 \(Int(open.p50)) µs, p99 \(Int(open.p99)) µs at \(Int(open.achievedRate))/s, \(open.errors) errors",
+            met: open.p99 < 5_000 && open.errors == 0))
+
+        // 2. Closed loop on one hot seller. A seller holds at most
+        //    SELLER_PRODUCT_LIMIT open requests, so contention means a few
+        //    workers cycling through that seller's products, each call one
+        //    RPC: Request, Approve, Revoke, Request, Reject, next product.
+        //    Request and Approve take the seller's lock; all five touch it.
+        let workers = max(1, min(8, limit - 1))
+        let hotProducts = 30_000
+        try seedCatalog(connection, run: run, tag: "hot", sellers: 1, products: hotProducts)
+        let hotSeller = "\(run)-hot-s0"
+        let hotSupplier = "\(run)-hot-sup"
+        let productCursor = ProductCursor(prefix: "\(run)-hot-p", count: hotProducts)
+        let peak = try context.generator("inbox: one hot seller, \(workers) connections (calls)", connections: workers) { worker in
+            let client = context.environment.client(service: "inbox", caller: "supplier-portal")
+            let cycle = HotSellerCycle(
+                client: client, seller: hotSeller, supplier: hotSupplier, keyPrefix: "\(run)-w\(worker)",
+                products: productCursor)
+            return { try cycle.step() }
+        }.runClosedLoop()
+        report.results.append(peak)
+        let decisionsPerSecond = peak.achievedRate * Double(HotSellerCycle.decisionsPerCycle) / Double(HotSellerCycle.callsPerCycle)
+
+        // 3. Invariants, in SQL, over this run's rows.
+        let overLimit = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM (SELECT seller_id FROM inbox.authorization_requests
+                                   WHERE seller_id LIKE $1 AND status = 'APPROVED'
+                                   GROUP BY seller_id HAVING count(*) > $2::int) AS over
+            """, [.text(run + "-%"), .int64(Int64(limit))]
+        ).first?.int64(0) ?? -1
+        let unaudited = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM inbox.authorization_requests r
+             WHERE r.seller_id LIKE $1
+               AND NOT EXISTS (SELECT 1 FROM inbox.audit_events a
+                                WHERE a.request_id = r.id AND a.to_status = r.status AND a.version = r.version)
+            """, [.text(run + "-%")]
+        ).first?.int64(0) ?? -1
+        let hotApproved = try connection.queryUnprepared(
+            "SELECT count(*) FROM inbox.authorization_requests WHERE seller_id = $1 AND status = 'APPROVED'",
+            [.text(hotSeller)]
+        ).first?.int64(0) ?? -1
+        let hotOpen = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM inbox.authorization_requests
+             WHERE seller_id = $1 AND status IN ('REQUESTED', 'APPROVED')
+            """, [.text(hotSeller)]
+        ).first?.int64(0) ?? -1
+        let invariantsHold = overLimit == 0 && unaudited == 0 && hotApproved <= limit && hotOpen <= limit
+        report.goals.append(GoalVerdict(
+            issue: "#4", goal: "≥ 1,500 decisions/s (one hot seller) with every invariant holding",
+            measured: "\(Int(decisionsPerSecond)) decisions/s (\(Int(peak.achievedRate)) calls/s, 3 decisions per 5 calls), "
+                + "p99 \(Int(peak.p99)) µs, \(peak.errors) errors; sellers over the limit (\(limit)): \(overLimit); "
+                + "rows without their audit event: \(unaudited); hot seller open \(hotOpen), approved \(hotApproved)",
+            met: decisionsPerSecond >= 1_500 && peak.errors == 0 && invariantsHold))
+        if productCursor.exhausted {
+            report.notes.append("inbox: the hot seller's \(hotProducts) products ran out during the run; raise hotProducts")
+        }
+    }
+
+    /// One supplier `<run>-<tag>-sup`, sellers `<run>-<tag>-s<n>` and its
+    /// products `<run>-<tag>-p<n>`.
+    static func seedCatalog(_ connection: PostgresConnection, run: String, tag: String, sellers: Int, products: Int) throws {
+        let prefix = "\(run)-\(tag)"
+        let supplier = "\(prefix)-sup"
+        let deadline = Deadline.after(seconds: 300)
+        try connection.transaction(deadline: deadline) { connection in
+            try connection.queryUnprepared(
+                "INSERT INTO catalog.suppliers (id, name) VALUES ($1, 'bench supplier')", [.text(supplier)], deadline: deadline)
+            try connection.queryUnprepared(
+                """
+                INSERT INTO catalog.sellers (id, name, tier)
+                SELECT $1 || '-s' || n, 'bench seller', 'GOLD' FROM generate_series(0, $2::int - 1) AS n
+                """, [.text(prefix), .int64(Int64(sellers))], deadline: deadline)
+            // The per-seller lock rows the Request RPC would have created.
+            try connection.queryUnprepared(
+                """
+                INSERT INTO inbox.seller_locks (seller_id)
+                SELECT $1 || '-s' || n FROM generate_series(0, $2::int - 1) AS n
+                """, [.text(prefix), .int64(Int64(sellers))], deadline: deadline)
+            try connection.queryUnprepared(
+                """
+                INSERT INTO catalog.products (id, supplier_id, name)
+                SELECT $1 || '-p' || n, $2, 'bench product' FROM generate_series(0, $3::int - 1) AS n
+                """, [.text(prefix), .text(supplier), .int64(Int64(products))], deadline: deadline)
+        }
+    }
+
+    /// `SELLER_PRODUCT_LIMIT` in force: the operator-set value, else the environment, else 10.
+    static func sellerProductLimit(_ connection: PostgresConnection) throws -> Int {
+        let stored = try connection.queryUnprepared(
+            "SELECT value FROM ops.runtime_flags WHERE service = 'inbox' AND name = 'SELLER_PRODUCT_LIMIT'"
+        ).first.map { try $0.string(0) }
+        return (stored ?? ProcessInfo.processInfo.environment["SELLER_PRODUCT_LIMIT"]).flatMap(Int.init) ?? 10
+    }
+
+    /// Creates `sellers` sellers, one supplier, `requestsPerSeller` products and
+    /// a pending request per (seller, product), each with its creating audit
+    /// event and state row, as the Request RPC would write them. Returns
+    /// (request id, supplier id) pairs, interleaved across sellers.
+    static func seedPending(
+        _ connection: PostgresConnection, run: String, tag: String, sellers: Int, requestsPerSeller: Int
+    ) throws -> [(id: String, supplier: String)] {
+        let prefix = "\(run)-\(tag)"
+        let supplier = "\(prefix)-sup"
+        let deadline = Deadline.after(seconds: 300)
+        try seedCatalog(connection, run: run, tag: tag, sellers: sellers, products: requestsPerSeller)
+        // One statement: atomic on its own.
+        try connection.queryUnprepared(
+                """
+                WITH pairs AS (
+                    SELECT $1 || '-s' || s AS seller_id, $1 || '-p' || p AS product_id, s, p
+                      FROM generate_series(0, $2::int - 1) AS s, generate_series(0, $3::int - 1) AS p
+                ), req AS (
+                    INSERT INTO inbox.authorization_requests
+                           (seller_id, product_id, supplier_id, idempotency_key, created_at, version)
+                    SELECT seller_id, product_id, $4, 'bench-' || p, statement_timestamp(),
+                           nextval('inbox.authorization_version_seq')
+                      FROM pairs ORDER BY p, s
+                    RETURNING *
+                ), state AS (
+                    INSERT INTO inbox.authorization_state (seller_id, product_id, status, version, request_id, updated_at)
+                    SELECT seller_id, product_id, status, version, id, created_at FROM req
+                )
+                INSERT INTO inbox.audit_events (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
+                SELECT id, NULL, status, 'seller', seller_id, 'supplier-portal', '', version, created_at FROM req
+                """,
+                [.text(prefix), .int64(Int64(sellers)), .int64(Int64(requestsPerSeller)), .text(supplier)],
+                deadline: deadline)
+        return try connection.queryUnprepared(
+            """
+            SELECT id::text FROM inbox.authorization_requests
+             WHERE supplier_id = $1 AND status = 'REQUESTED' ORDER BY version
+            """, [.text(supplier)], deadline: deadline
+        ).map { (id: try $0.string(0), supplier: supplier) }
+    }
+}
+
+/// Hands out pending requests to the open-loop workers, one decision each:
+/// even positions are approved, odd ones rejected.
+final class DecisionQueue: Sendable {
+    private let requests: [(id: String, supplier: String)]
+    private let next = Atomic<Int>(0)
+
+    init(_ requests: [(id: String, supplier: String)]) {
+        self.requests = requests
+    }
+
+    var exhausted: Bool { next.load(ordering: .relaxed) >= requests.count }
+
+    /// Decides the next request; any refusal counts as an error.
+    func decideNext(_ client: WireClient) throws {
+        let position = next.add(1, ordering: .relaxed).oldValue
+        guard position < requests.count else {
+            throw RPCError(.resourceExhausted, "bench ran out of pending requests")
+        }
+        let request = requests[position]
+        let outcome: RPCError? =
+            position % 2 == 0
+            ? Self.attempt(client, Self.approve(request.id, request.supplier))
+            : Self.attempt(client, Self.reject(request.id, request.supplier))
+        if let outcome { throw outcome }
+    }
+
+    private static func approve(_ id: String, _ supplier: String) -> @Sendable (WireClient) throws(RPCError) -> Void {
+        { client throws(RPCError) in
+            let _: InboxV1.ApproveAuthorizationResponse = try client.call(
+                InboxScenarios.approveMethod, InboxV1.ApproveAuthorizationRequest(id: id, supplierId: supplier))
+        }
+    }
+
+    private static func reject(_ id: String, _ supplier: String) -> @Sendable (WireClient) throws(RPCError) -> Void {
+        { client throws(RPCError) in
+            let _: InboxV1.RejectAuthorizationResponse = try client.call(
+                InboxScenarios.rejectMethod,
+                InboxV1.RejectAuthorizationRequest(id: id, supplierId: supplier, reason: "bench"))
+        }
+    }
+
+    /// Runs one call; the error it ended with, nil on success.
+    private static func attempt(
+        _ client: WireClient, _ call: @Sendable (WireClient) throws(RPCError) -> Void
+    ) -> RPCError? {
+        do throws(RPCError) {
+            try call(client)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
+/// Hands each hot-seller worker the next unused product.
+final class ProductCursor: Sendable {
+    private let prefix: String
+    private let count: Int
+    private let next = Atomic<Int>(0)
+
+    init(prefix: String, count: Int) {
+        self.prefix = prefix
+        self.count = count
+    }
+
+    var exhausted: Bool { next.load(ordering: .relaxed) >= count }
+
+    func take() throws -> String {
+        let index = next.add(1, ordering: .relaxed).oldValue
+        guard index < count else { throw RPCError(.resourceExhausted, "bench ran out of hot-seller products") }
+        return prefix + String(index)
+    }
+}
+
+/// One worker's walk through a hot seller's products, one RPC per step:
+/// Request → Approve → Revoke → Request → Reject, then the next product (a
+/// rejection starts the cooldown, so the pair is not asked again).
+///
+/// `@unchecked Sendable`: the load generator calls `step` from one worker
+/// thread only, so the mutable state is never shared.
+final class HotSellerCycle: @unchecked Sendable {
+    static let callsPerCycle = 5
+    static let decisionsPerCycle = 3
+
+    private let client: WireClient
+    private let seller: String
+    private let supplier: String
+    private let keyPrefix: String
+    private let products: ProductCursor
+    private var phase = 0
+    private var product = ""
+    private var requestID = ""
+
+    init(client: WireClient, seller: String, supplier: String, keyPrefix: String, products: ProductCursor) {
+        self.client = client
+        self.seller = seller
+        self.supplier = supplier
+        self.keyPrefix = keyPrefix
+        self.products = products
+    }
+
+    func step() throws {
+        do {
+            switch phase {
+            case 0, 3:
+                if phase == 0 { product = try products.take() }
+                let response: InboxV1.RequestAuthorizationResponse = try client.call(
+                    "/inbox.v1.InboxService/Request",
+                    InboxV1.RequestAuthorizationRequest(
+                        sellerId: seller, productId: product, idempotencyKey: "\(keyPrefix)-\(product)-\(phase)"))
+                requestID = response.request?.id ?? ""
+            case 1:
+                let _: InboxV1.ApproveAuthorizationResponse = try client.call(
+                    InboxScenarios.approveMethod, InboxV1.ApproveAuthorizationRequest(id: requestID, supplierId: supplier))
+            case 2:
+                let _: InboxV1.RevokeAuthorizationResponse = try client.call(
+                    "/inbox.v1.InboxService/Revoke",
+                    InboxV1.RevokeAuthorizationRequest(id: requestID, supplierId: supplier, reason: "bench"))
+            default:
+                let _: InboxV1.RejectAuthorizationResponse = try client.call(
+                    InboxScenarios.rejectMethod,
+                    InboxV1.RejectAuthorizationRequest(id: requestID, supplierId: supplier, reason: "bench"))
+            }
+            phase = (phase + 1) % Self.callsPerCycle
+        } catch {
+            phase = 0  // abandon this product; the error is counted
+            throw error
+        }
+    }
+}
