@@ -151,7 +151,8 @@ extension PolicyHandlers {
                 deadline: context.deadline
             )
             guard let row = rows.first else { throw RPCError(.internal, "the link was not stored") }
-            try Self.audit(link.policyID, .link, actor: actor, context: context, before: nil, after: try row.string(1), on: connection)
+            // The schema wants a `before` for every action but CREATE: a new link had none, JSON null says so.
+            try Self.audit(link.policyID, .link, actor: actor, context: context, before: "null", after: try row.string(1), on: connection)
             return PolicyV1.PolicyLink(
                 scopeKind: PolicyV1.ScopeKind(link.scope.kind), scopeId: link.scope.id, policyId: link.policyID,
                 settlementCycleDays: Int32(link.settlementCycleDays ?? 0), createdAtUnixMicros: try row.int64(0), createdBy: actor
