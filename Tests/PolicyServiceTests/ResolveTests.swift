@@ -260,6 +260,18 @@ import Wire
         #expect(byID(forward)["oi-0"] == "product 0 PRODUCT-OVERRIDE")
     }
 
+    @Test func opaqueIdsWithArraySyntaxCharactersSurviveTheBulkPreload() throws {
+        let fixture = try PolicyServiceFixture()
+        let awkward = ["a,b", "{brace}", "quote\"d", "back\\slash", "sp ace", "NULL", "ünï"]
+        try fixture.catalog(supplier: "sup,{\"x\"}", products: awkward)
+        try fixture.create(F.percentage("DEFAULT-2025", .default, ppm: 100_000))
+        let product = try fixture.create(F.percentage("PRODUCT-AWKWARD", .product, ppm: 300_000))
+        for id in awkward { try fixture.link(.product, id, to: product) }
+        let results = try fixture.resolveBatch(awkward.enumerated().map { F.item("oi-\($0.offset)", product: $0.element) })
+        #expect(results.allSatisfy { $0.resolution?.level == .product })
+        #expect(results.allSatisfy { $0.resolution?.supplierId == "sup,{\"x\"}" })
+    }
+
     @Test func batchShapeIsCheckedAsAWhole() throws {
         let fixture = try PolicyServiceFixture()
         let tooMany = (0...10_000).map { F.item("oi-\($0)", product: "p") }

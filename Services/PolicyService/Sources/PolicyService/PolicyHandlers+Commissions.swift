@@ -50,7 +50,7 @@ extension PolicyHandlers {
             }
             try Self.checkRepeats(request.items, against: recorded)
             if recorded.count == request.items.count {
-                return Self.response(request.items, lines: recorded, written: [])
+                return try Self.response(request.items, lines: recorded, written: [])
             }
             for index in request.items.indices where recorded[request.items[index].orderItemId] != nil {
                 batch.skip(index)
@@ -89,7 +89,7 @@ extension PolicyHandlers {
                         "items": "\(request.items.count)", "recalculate": "\(request.recalculate)",
                     ])
                 }
-                return Self.response(request.items, lines: lines, written: written)
+                return try Self.response(request.items, lines: lines, written: written)
             } catch let error as PostgresError where error.isRetryableTransactionFailure && attempt < Self.maximumWriteAttempts {
                 context.logger.notice("retrying commission write after a transaction conflict", metadata: ["sqlstate": "\(error.code ?? "")"])
                 continue
@@ -114,11 +114,13 @@ extension PolicyHandlers {
     /// One line per request item, in request order.
     static func response(
         _ items: [PolicyV1.OrderItem], lines: [String: CommissionLineRow], written: Set<String>
-    ) -> PolicyV1.RecordCommissionsResponse {
+    ) throws(RPCError) -> PolicyV1.RecordCommissionsResponse {
         var result: [PolicyV1.CommissionLine] = []
         result.reserveCapacity(items.count)
-        for item in items {
-            guard let line = lines[item.orderItemId] else { continue }
+        for (index, item) in items.enumerated() {
+            guard let line = lines[item.orderItemId] else {
+                throw RPCError(.internal, "items[\(index)]: no commission line stored for \(item.orderItemId) after recording")
+            }
             result.append(line.proto(newlyWritten: written.contains(item.orderItemId)))
         }
         return PolicyV1.RecordCommissionsResponse(lines: result)

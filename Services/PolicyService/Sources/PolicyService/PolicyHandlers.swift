@@ -145,12 +145,12 @@ public final class PolicyHandlers: Sendable {
         let policies = try store.pool.withConnection(deadline: deadline) { connection in
             let catalog = try PolicyStore.lookUpCatalog(
                 products: questions.products, givenSuppliers: questions.givenSuppliers, sellers: questions.sellers,
-                on: connection, deadline: deadline
+                productLinks: flags.supplierPolicyEnabled, on: connection, deadline: deadline
             )
             batch.complete(with: catalog)
             let scopes = batch.scopes(flags: flags)
             return try PolicyStore.loadPolicies(
-                products: scopes.products, suppliers: scopes.suppliers, tiers: scopes.tiers,
+                productLinks: catalog.productLinks, suppliers: scopes.suppliers, tiers: scopes.tiers,
                 on: connection, deadline: deadline
             )
         }

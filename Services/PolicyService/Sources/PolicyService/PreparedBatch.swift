@@ -22,6 +22,8 @@ struct CatalogLookup: Sendable {
     var knownSuppliers: Set<String> = []
     /// Seller id → tier.
     var sellerTiers: [String: String] = [:]
+    /// The links of the batch's products (when product policies are enabled).
+    var productLinks: [PolicyLink] = []
 }
 
 /// A request's items turned into PolicyCore items, each either ready to
@@ -134,20 +136,19 @@ struct PreparedBatch: Sendable {
         failures[index] = ItemFailure(code: code, message: "\(labels[index]).\(detail)", reason: reason)
     }
 
-    /// The scopes whose links a resolution may need, given the flags: none
-    /// at all with the supplier flag off (DEFAULT only), tiers only with the tier flag on.
-    func scopes(flags: PolicyResolutionFlags) -> (products: Set<String>, suppliers: Set<String>, tiers: Set<String>) {
-        guard flags.supplierPolicyEnabled else { return ([], [], []) }
-        var products = Set<String>()
+    /// The supplier and tier scopes whose links a resolution may need, given
+    /// the flags: none with the supplier flag off (DEFAULT only), tiers only
+    /// with the tier flag on. Product links come with the catalog lookup.
+    func scopes(flags: PolicyResolutionFlags) -> (suppliers: Set<String>, tiers: Set<String>) {
+        guard flags.supplierPolicyEnabled else { return ([], []) }
         var suppliers = Set<String>()
         var tiers = Set<String>()
         for item in items {
             guard let item else { continue }
-            products.insert(item.productID)
             if let supplier = item.supplierID { suppliers.insert(supplier) }
             if flags.tierPolicyEnabled, let tier = item.sellerTier { tiers.insert(tier) }
         }
-        return (products, suppliers, tiers)
+        return (suppliers, tiers)
     }
 
     /// The first failure in request order (RecordCommissions is all or nothing).
