@@ -8,25 +8,33 @@ import Storage
 /// containing commas, braces, quotes or spaces survive intact; nil is `NULL`.
 enum PostgresArrayLiteral {
     /// A `text[]` literal.
+    ///
+    /// Built as UTF-8 bytes: a 10,000-id batch makes a literal of ~200 KB on
+    /// every call, and appending to a `String` scalar by scalar costs several
+    /// times more than the query that reads it.
     static func text(_ values: some Sequence<String?>) -> PostgresValue {
-        var literal = "{"
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(values.underestimatedCount * 24 + 2)
         var first = true
         for value in values {
-            if !first { literal.append(",") }
+            if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
-            guard let value else {
-                literal.append("NULL")
+            guard var value else {
+                bytes.append(contentsOf: "NULL".utf8)
                 continue
             }
-            literal.append("\"")
-            for character in value.unicodeScalars {
-                if character == "\\" || character == "\"" { literal.unicodeScalars.append("\\") }
-                literal.unicodeScalars.append(character)
+            bytes.append(quote)
+            value.withUTF8 { utf8 in
+                for byte in utf8 {
+                    if byte == backslash || byte == quote { bytes.append(backslash) }
+                    bytes.append(byte)
+                }
             }
-            literal.append("\"")
+            bytes.append(quote)
         }
-        literal.append("}")
-        return .text(literal)
+        bytes.append(UInt8(ascii: "}"))
+        return .text(String(decoding: bytes, as: UTF8.self))
     }
 
     /// A `text[]` literal of non-optional values.
