@@ -175,7 +175,7 @@ let package = Package(
         .executableTarget(
             name: "O4OBench",
             dependencies: [
-                "Wire", "Proto", "Storage", argumentParser,
+                "Wire", "Proto", "Storage", "PolicyCore", argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Shared/Bench",

@@ -1,1 +1,0 @@
-// Placeholder: the PolicyService module is being built; see its issue.
