@@ -497,7 +497,7 @@ struct  Policy__V1__UpdatePolicyRequest
   char *policy_id;
   /*
    * The version the operator edited; a different current version is
-   * FAILED_PRECONDITION (optimistic concurrency).
+   * ABORTED (optimistic concurrency): re-read and retry.
    */
   int64_t expected_version;
   /*
@@ -635,7 +635,8 @@ struct  Policy__V1__PolicyAuditEntry
   int64_t at_unix_micros;
   /*
    * The policy (or link) before and after, as JSON text; empty when absent
-   * (before of a CREATE, after of an UNLINK).
+   * (before of a CREATE, after of an UNLINK). A LINK's before is "null"
+   * (there was no link).
    */
   char *before_json;
   char *after_json;
