@@ -1,6 +1,6 @@
 public import Foundation
 public import Logging
-public import Storage
+import Storage
 
 /// A component's migrations: its name in `public.schema_migrations` and the
 /// folder of `NNNN_name.up.sql` / `.down.sql` files.
@@ -22,7 +22,7 @@ public struct MigrationComponent: Sendable {
 /// `<service> migrate up | down --to N | status`.
 ///
 /// `up` applies every component in order (shared schemas first). `down` only
-/// touches the service's own component (the last one) and first takes a
+/// touches the service's own component and first takes a
 /// `pg_dump -Fc` backup into `$BACKUP_DIR` by itself, so a level-3 rollback can
 /// always be undone with `pg_restore`.
 public enum MigrationCommand {
@@ -31,9 +31,10 @@ public enum MigrationCommand {
     }
 
     public static func run(
-        arguments: [String], components: [MigrationComponent], databaseURL: String,
-        backupDirectory: String, logger: Logger
+        arguments: [String], shared: [MigrationComponent], own: MigrationComponent?, service: String,
+        databaseURL: String, backupDirectory: String, logger: Logger
     ) throws {
+        let components = shared + (own.map { [$0] } ?? [])
         let usage = "usage: migrate up | migrate down --to N | migrate status"
         guard let action = arguments.first else { throw Failure(description: usage) }
         let connection = try PostgresConnection.connect(url: databaseURL, timeout: .seconds(10), applicationName: "migrate")
@@ -48,7 +49,9 @@ public enum MigrationCommand {
             guard arguments.count == 3, arguments[1] == "--to", let target = Int(arguments[2]), target >= 0 else {
                 throw Failure(description: "migrate down needs --to N with N a version number ≥ 0 (0 removes everything); \(usage)")
             }
-            guard let own = components.last else { throw Failure(description: "no component to migrate down") }
+            guard let own else {
+                throw Failure(description: "\(service) owns no tables: there is nothing of its own to migrate down (shared schemas are reverted by their owners)")
+            }
             let backup = try backUp(databaseURL: databaseURL, directory: backupDirectory, component: own.name)
             print("backup written to \(backup) (restore with: pg_restore --clean --if-exists -d \"$DATABASE_URL\" \(backup))")
             let reverted = try Migrator(component: own.name, directory: own.directory, logger: logger)

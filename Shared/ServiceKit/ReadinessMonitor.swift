@@ -1,5 +1,5 @@
 import Foundation
-public import Proto
+import Proto
 import Synchronization
 public import Wire
 

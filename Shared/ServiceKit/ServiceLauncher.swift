@@ -52,15 +52,22 @@ public enum ServiceLauncher {
         public var defaultWirePort: Int
         public var defaultAdminPort: Int
         public var needsRedis: Bool
-        /// Applied in order by `migrate up`; the last is the service's own (the one `migrate down` reverts).
-        public var migrations: [MigrationComponent]
+        /// Shared schemas the service needs, applied first by `migrate up` (never reverted by it).
+        public var sharedMigrations: [MigrationComponent]
+        /// The schema the service owns: applied last by `migrate up`, the only one `migrate down` reverts.
+        /// Nil for a service that owns no tables (the gate), whose `migrate down` is refused.
+        public var ownMigrations: MigrationComponent?
 
-        public init(name: String, defaultWirePort: Int, defaultAdminPort: Int, needsRedis: Bool, migrations: [MigrationComponent]) {
+        public init(
+            name: String, defaultWirePort: Int, defaultAdminPort: Int, needsRedis: Bool,
+            sharedMigrations: [MigrationComponent], ownMigrations: MigrationComponent?
+        ) {
             self.name = name
             self.defaultWirePort = defaultWirePort
             self.defaultAdminPort = defaultAdminPort
             self.needsRedis = needsRedis
-            self.migrations = migrations
+            self.sharedMigrations = sharedMigrations
+            self.ownMigrations = ownMigrations
         }
     }
 
@@ -78,7 +85,8 @@ public enum ServiceLauncher {
                 var logger = Logger(label: "\(description.name)-service.migrate")
                 logger.logLevel = .notice
                 try MigrationCommand.run(
-                    arguments: Array(arguments.dropFirst()), components: description.migrations, databaseURL: url,
+                    arguments: Array(arguments.dropFirst()), shared: description.sharedMigrations,
+                    own: description.ownMigrations, service: "\(description.name)-service", databaseURL: url,
                     backupDirectory: environment.string("BACKUP_DIR") ?? ".run/backups", logger: logger
                 )
                 exit(0)

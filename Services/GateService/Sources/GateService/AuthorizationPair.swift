@@ -1,4 +1,4 @@
-public import GateCore
+import GateCore
 
 /// A seller and a product: the unit the gate authorizes and caches.
 public struct AuthorizationPair: Sendable, Hashable, CustomStringConvertible {

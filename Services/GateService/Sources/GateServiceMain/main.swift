@@ -8,7 +8,7 @@ import ServiceKit
 await ServiceLauncher.main(
     .init(
         name: "gate", defaultWirePort: 7102, defaultAdminPort: 9102, needsRedis: true,
-        migrations: [Catalog.migrations, .runtimeFlags])
+        sharedMigrations: [Catalog.migrations, .runtimeFlags], ownMigrations: nil)
 ) { settings, environment, stores, logger in
     let gateSettings = try GateSettings.fromEnvironment(environment)
     guard let redis = stores.redis else {

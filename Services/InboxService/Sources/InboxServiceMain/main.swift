@@ -8,7 +8,7 @@ import ServiceKit
 await ServiceLauncher.main(
     .init(
         name: "inbox", defaultWirePort: 7103, defaultAdminPort: 9103, needsRedis: true,
-        migrations: [Catalog.migrations, .runtimeFlags, InboxApplication.migrations])
+        sharedMigrations: [Catalog.migrations, .runtimeFlags], ownMigrations: InboxApplication.migrations)
 ) { _, environment, stores, logger in
     let application = try InboxApplication(
         environment: environment, postgres: stores.postgres, redis: stores.redis, logger: logger)

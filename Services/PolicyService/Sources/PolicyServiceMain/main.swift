@@ -6,7 +6,7 @@ import ServiceKit
 await ServiceLauncher.main(
     ServiceLauncher.Description(
         name: PolicyServiceApplication.name, defaultWirePort: 7101, defaultAdminPort: 9101, needsRedis: false,
-        migrations: [Catalog.migrations, .runtimeFlags, PolicyServiceApplication.migrations]
+        sharedMigrations: [Catalog.migrations, .runtimeFlags], ownMigrations: PolicyServiceApplication.migrations
     )
 ) { _, environment, stores, logger in
     try PolicyServiceApplication.parts(stores: stores, environment: environment, logger: logger)
