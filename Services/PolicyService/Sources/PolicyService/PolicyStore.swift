@@ -19,6 +19,9 @@ public final class PolicyStore: Sendable {
 
     // MARK: Preload
 
+    /// Up to this many distinct products, the catalog lookup runs as a prepared statement.
+    static let preparedLookupLimit = 256
+
     /// Looks up products (their supplier, and their product links when
     /// `productLinks` is true), then the suppliers callers named and sellers
     /// (their tier) in one pipelined round trip when there are any.
@@ -33,20 +36,20 @@ public final class PolicyStore: Sendable {
     ) throws -> CatalogLookup {
         var lookup = CatalogLookup()
         if !products.isEmpty {
-            // Unprepared on purpose: a prepared statement soon switches to a generic
-            // plan that assumes a 10-row array and probes the index once per id;
-            // planned with the real array, PostgreSQL picks a hash join for big
-            // batches and index probes for small ones (planning costs ~1 ms).
-            let rows = try connection.queryUnprepared(
-                """
+            let sql = """
                 SELECT u.id, p.supplier_id, l.policy_id::text
                   FROM unnest($1::text[]) AS u(id)
                   JOIN catalog.products AS p ON p.id = u.id
                   LEFT JOIN policy.policy_links AS l ON $2::bool AND l.scope_kind = 'PRODUCT' AND l.scope_id = u.id
-                """,
-                [PostgresArrayLiteral.text(products), .bool(productLinks)],
-                deadline: deadline
-            )
+                """
+            let parameters: [PostgresValue?] = [PostgresArrayLiteral.text(products), .bool(productLinks)]
+            // A prepared statement soon runs a generic plan that assumes a 10-row
+            // array and probes the index once per id: right for small batches.
+            // Big ones are planned with the real array (unprepared, ~1 ms of
+            // planning), so PostgreSQL may pick a hash join instead.
+            let rows = products.count <= Self.preparedLookupLimit
+                ? try connection.query(sql, parameters, deadline: deadline)
+                : try connection.queryUnprepared(sql, parameters, deadline: deadline)
             lookup.productSuppliers.reserveCapacity(rows.count)
             for row in rows {
                 let product = try row.string(0)
