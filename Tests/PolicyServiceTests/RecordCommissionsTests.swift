@@ -132,6 +132,20 @@ import Wire
         #expect(try fixture.count("SELECT count(*) FROM policy.commission_lines") == 3)
     }
 
+    @Test func tenThousandLineBatchIsRecordedInOneCallAndRepeatedCheaply() throws {
+        let (fixture, _) = try fixture()
+        let batch = items(10_000, prefix: "big")
+        let first = try fixture.record(batch)
+        #expect(first.count == 10_000)
+        #expect(first.allSatisfy { $0.newlyWritten && $0.resolution?.level == .supplier })
+        let again = try fixture.record(batch)
+        #expect(again.allSatisfy { !$0.newlyWritten })
+        #expect(again.map(\.resolution) == first.map(\.resolution))
+        #expect(try fixture.count("SELECT count(*) FROM policy.commission_lines") == 10_000)
+        #expect(try fixture.count("SELECT sum(commission_amount) FROM policy.commission_lines")
+            == first.reduce(0) { $0 + ($1.resolution?.commissionAmount ?? 0) })
+    }
+
     @Test func safeModeLinesAreRecordedWithoutSnapshot() throws {
         let fixture = try PolicyServiceFixture()
         try fixture.catalog(supplier: "sup-x", products: ["prod-x"])

@@ -130,6 +130,17 @@ import Wire
         #expect(product.commissionAmount == 1_000)
     }
 
+    @Test func supplierFlagChangeTakesEffectWithoutRestart() throws {
+        let fixture = try seedFixture()
+        let item = F.item("oi-1", product: "prod-plain")
+        #expect(try fixture.resolve(item).level == .supplier)
+        _ = try fixture.flags.set(
+            name: "ENABLE_SUPPLIER_POLICY", value: "false", reason: "rollback level 1", actor: "ops-alice",
+            caller: "operator", deadline: .after(seconds: 5)
+        )
+        #expect(try fixture.resolve(item).level == .default)
+    }
+
     @Test func fixedPolicyChargesItsAmountWhateverTheLine() throws {
         let fixture = try PolicyServiceFixture()
         try fixture.catalog(supplier: "sup-x", products: ["prod-fixed", "prod-pct"])

@@ -31,7 +31,7 @@ extension PolicyHandlers {
         let started = DispatchTime.now().uptimeNanoseconds
         defer { metrics.commissionCalculationDuration.recordNanoseconds(Self.elapsed(since: started)) }
 
-        var batch = PreparedBatch(request.items, labels: request.items.indices.map { "items[\($0)]" })
+        var batch = PreparedBatch(request.items, naming: .batch)
         if let failure = batch.firstFailure {
             report(batch, [Resolution?](repeating: nil, count: request.items.count), context: context)
             throw failure.rpcError

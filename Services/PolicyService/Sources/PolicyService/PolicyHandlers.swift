@@ -80,7 +80,7 @@ public final class PolicyHandlers: Sendable {
         guard let item = request.item else { throw .invalidArgument(field: "item", "required") }
         let started = DispatchTime.now().uptimeNanoseconds
         defer { metrics.resolutionDuration.recordNanoseconds(Self.elapsed(since: started)) }
-        var batch = PreparedBatch([item], labels: ["item"])
+        var batch = PreparedBatch([item], naming: .single)
         let resolutions = try price(&batch, flags: flags, context: context)
         report(batch, resolutions, context: context)
         if let failure = batch.firstFailure { throw failure.rpcError }
@@ -94,7 +94,7 @@ public final class PolicyHandlers: Sendable {
         try PreparedBatch.checkShape(request.items)
         let started = DispatchTime.now().uptimeNanoseconds
         defer { metrics.resolutionDuration.recordNanoseconds(Self.elapsed(since: started)) }
-        var batch = PreparedBatch(request.items, labels: request.items.indices.map { "items[\($0)]" })
+        var batch = PreparedBatch(request.items, naming: .batch)
         let resolutions = try price(&batch, flags: flags, context: context)
         report(batch, resolutions, context: context)
         var results: [PolicyV1.ItemResult] = []
@@ -205,7 +205,7 @@ public final class PolicyHandlers: Sendable {
                     logged += 1
                     context.logger.warning("policy resolution fell back to safe mode", metadata: [
                         "reason": "\(ResolutionFailureReason.noPolicyFound.rawValue)",
-                        "order_item_id": "\(resolution.orderItemID)", "item": "\(batch.labels[index])",
+                        "order_item_id": "\(resolution.orderItemID)", "item": "\(batch.label(index))",
                     ])
                 } else {
                     unlogged += 1

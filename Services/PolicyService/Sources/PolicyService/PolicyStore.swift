@@ -19,9 +19,12 @@ public final class PolicyStore: Sendable {
 
     // MARK: Preload
 
+    /// Up to this many distinct products, the catalog lookup runs as a prepared statement.
+    static let preparedLookupLimit = 256
+
     /// Looks up products (their supplier, and their product links when
-    /// `productLinks` is true), the suppliers callers named, and sellers
-    /// (their tier) in one pipelined round trip.
+    /// `productLinks` is true), then the suppliers callers named and sellers
+    /// (their tier) in one pipelined round trip when there are any.
     ///
     /// Ids travel as one array each and are joined through `unnest`, which
     /// plans in constant time whatever the array's length (an `= ANY` of
@@ -31,18 +34,32 @@ public final class PolicyStore: Sendable {
         products: Set<String>, givenSuppliers: Set<String>, sellers: Set<String>, productLinks: Bool,
         on connection: PostgresConnection, deadline: Deadline
     ) throws -> CatalogLookup {
-        var statements: [PostgresStatement] = []
+        var lookup = CatalogLookup()
         if !products.isEmpty {
-            statements.append(PostgresStatement(
-                """
+            let sql = """
                 SELECT u.id, p.supplier_id, l.policy_id::text
                   FROM unnest($1::text[]) AS u(id)
                   JOIN catalog.products AS p ON p.id = u.id
                   LEFT JOIN policy.policy_links AS l ON $2::bool AND l.scope_kind = 'PRODUCT' AND l.scope_id = u.id
-                """,
-                [PostgresArrayLiteral.text(products), .bool(productLinks)]
-            ))
+                """
+            let parameters: [PostgresValue?] = [PostgresArrayLiteral.text(products), .bool(productLinks)]
+            // A prepared statement soon runs a generic plan that assumes a 10-row
+            // array and probes the index once per id: right for small batches.
+            // Big ones are planned with the real array (unprepared, ~1 ms of
+            // planning), so PostgreSQL may pick a hash join instead.
+            let rows = products.count <= Self.preparedLookupLimit
+                ? try connection.query(sql, parameters, deadline: deadline)
+                : try connection.queryUnprepared(sql, parameters, deadline: deadline)
+            lookup.productSuppliers.reserveCapacity(rows.count)
+            for row in rows {
+                let product = try row.string(0)
+                lookup.productSuppliers[product] = try row.string(1)
+                if let policyID = try row.decodeIfPresent(String.self, 2) {
+                    lookup.productLinks.append(try PolicyLink(scope: try PolicyScope(kind: .product, id: product), policyID: policyID))
+                }
+            }
         }
+        var statements: [PostgresStatement] = []
         if !givenSuppliers.isEmpty {
             statements.append(PostgresStatement(
                 "SELECT s.id FROM unnest($1::text[]) AS u(id) JOIN catalog.suppliers AS s ON s.id = u.id",
@@ -56,17 +73,6 @@ public final class PolicyStore: Sendable {
             ))
         }
         var results = try connection.pipeline(statements, deadline: deadline)[...]
-        var lookup = CatalogLookup()
-        if !products.isEmpty, let rows = results.popFirst() {
-            lookup.productSuppliers.reserveCapacity(rows.count)
-            for row in rows {
-                let product = try row.string(0)
-                lookup.productSuppliers[product] = try row.string(1)
-                if let policyID = try row.decodeIfPresent(String.self, 2) {
-                    lookup.productLinks.append(try PolicyLink(scope: try PolicyScope(kind: .product, id: product), policyID: policyID))
-                }
-            }
-        }
         if !givenSuppliers.isEmpty, let rows = results.popFirst() {
             for row in rows { lookup.knownSuppliers.insert(try row.string(0)) }
         }

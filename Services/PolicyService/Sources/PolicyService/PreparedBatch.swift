@@ -34,8 +34,14 @@ struct PreparedBatch: Sendable {
     /// The most items one call may carry (the contract's limit).
     static let maximumItems = 10_000
 
-    /// The label of each item in messages: `items[i]`, or `item` for Resolve.
-    let labels: [String]
+    /// How items are named in messages: `items[i]` in a batch, `item` for Resolve.
+    enum Naming: Sendable {
+        case batch
+        case single
+    }
+
+    /// How this batch's items are named in messages.
+    let naming: Naming
     /// The items ready to resolve, by request index.
     private(set) var items: [OrderItem?]
     /// The failures, by request index.
@@ -64,9 +70,8 @@ struct PreparedBatch: Sendable {
     }
 
     /// Validates every item on its own (ids, currency, amount, order time).
-    init(_ requestItems: [PolicyV1.OrderItem], labels: [String]) {
-        precondition(labels.count == requestItems.count, "one label per item")
-        self.labels = labels
+    init(_ requestItems: [PolicyV1.OrderItem], naming: Naming) {
+        self.naming = naming
         var items: [OrderItem?] = []
         var failures: [ItemFailure?] = []
         items.reserveCapacity(requestItems.count)
@@ -77,12 +82,24 @@ struct PreparedBatch: Sendable {
                 failures.append(nil)
             } catch {
                 items.append(nil)
-                failures.append(ItemFailure(code: .invalidArgument, message: "\(labels[index]).\(error.message)", reason: .invalidInput))
+                failures.append(ItemFailure(code: .invalidArgument, message: "\(Self.label(index, naming)).\(error.message)", reason: .invalidInput))
             }
         }
         self.items = items
         self.failures = failures
         self.sellerIDs = requestItems.map(\.sellerId)
+    }
+
+    /// The item's name in messages, built only when a message needs it.
+    func label(_ index: Int) -> String {
+        Self.label(index, naming)
+    }
+
+    private static func label(_ index: Int, _ naming: Naming) -> String {
+        switch naming {
+        case .batch: "items[\(index)]"
+        case .single: "item"
+        }
     }
 
     /// The ids the catalog must be asked about.
@@ -133,7 +150,7 @@ struct PreparedBatch: Sendable {
     /// Marks one item failed.
     mutating func fail(_ index: Int, _ code: StatusCode, _ detail: String, reason: ResolutionFailureReason = .invalidInput) {
         items[index] = nil
-        failures[index] = ItemFailure(code: code, message: "\(labels[index]).\(detail)", reason: reason)
+        failures[index] = ItemFailure(code: code, message: "\(label(index)).\(detail)", reason: reason)
     }
 
     /// The supplier and tier scopes whose links a resolution may need, given
