@@ -65,6 +65,9 @@ public struct GateCheck: Sendable, Hashable {
         if id.utf8.count > maximumIdLength, id.count > maximumIdLength {
             throw .invalidArgument(field: field, "longer than \(maximumIdLength) characters")
         }
+        // Printable ASCII (every UUID and catalog id in practice) has no
+        // control character: skip the Unicode property lookups on the hot path.
+        if id.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return }
         if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw .invalidArgument(field: field, "contains control characters")
         }

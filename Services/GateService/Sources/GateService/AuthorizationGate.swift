@@ -64,6 +64,13 @@ public final class AuthorizationGate: Sendable {
         case none
     }
 
+    private struct BreakerState: Sendable {
+        var breaker: CircuitBreaker
+        /// Successes recorded since the last failure; the window is clean
+        /// again once it reaches the window size.
+        var successesSinceFailure = 0
+    }
+
     private struct Runtime: Sendable {
         var rollout: RolloutConfig
         var cacheTTL: CacheTTL
@@ -80,7 +87,11 @@ public final class AuthorizationGate: Sendable {
     private let store: any AuthorizationStore
     private let cache: any AuthorizationCache
     private let redisTimeout: Duration
-    private let breaker: Mutex<CircuitBreaker>
+    private let breaker: Mutex<BreakerState>
+    /// True while the breaker is closed and its recent window holds no
+    /// failure. Then acquiring always permits and a success changes nothing,
+    /// so the hot path skips the lock (every check would otherwise take it twice).
+    private let breakerQuiet = Atomic<Bool>(true)
     private let runtime: Mutex<Runtime>
     private let flights = SingleFlight()
     private let logger: Logger
@@ -96,7 +107,7 @@ public final class AuthorizationGate: Sendable {
         self.store = store
         self.cache = cache
         self.redisTimeout = settings.redisTimeout
-        self.breaker = Mutex(CircuitBreaker(configuration: settings.breaker))
+        self.breaker = Mutex(BreakerState(breaker: CircuitBreaker(configuration: settings.breaker)))
         self.runtime = Mutex(Runtime(rollout: settings.rollout, cacheTTL: settings.cacheTTL))
         self.metrics = metrics
         self.logger = logger
@@ -111,7 +122,7 @@ public final class AuthorizationGate: Sendable {
     public var cacheTTL: CacheTTL { runtime.withLock { $0.cacheTTL } }
 
     /// True while the Redis breaker refuses ordinary calls (open or half-open).
-    public var isRedisBreakerOpen: Bool { breaker.withLock { $0.isOpen } }
+    public var isRedisBreakerOpen: Bool { breaker.withLock { $0.breaker.isOpen } }
 
     /// Replaces the rollout and TTLs (already validated).
     public func update(rollout: RolloutConfig, cacheTTL: CacheTTL) {
@@ -366,7 +377,8 @@ public final class AuthorizationGate: Sendable {
 
     /// True when a Redis call may go ahead now.
     private func acquireRedis() -> Bool {
-        let (permission, transition) = breaker.withLock { $0.acquire(at: .now) }
+        if breakerQuiet.load(ordering: .acquiring) { return true }
+        let (permission, transition) = breaker.withLock { $0.breaker.acquire(at: .now) }
         if let transition { log(transition) }
         return permission != .rejected
     }
@@ -376,7 +388,24 @@ public final class AuthorizationGate: Sendable {
     /// is not counted, so callers with tiny deadlines cannot open the breaker.
     private func recordRedis(success: Bool, deadline: Deadline? = nil) {
         if !success, let deadline, deadline.isExpired { return }
-        if let transition = breaker.withLock({ $0.record(success: success, at: .now) }) { log(transition) }
+        if success && breakerQuiet.load(ordering: .acquiring) { return }
+        let transition = breaker.withLock { state -> CircuitBreaker.Transition? in
+            let transition = state.breaker.record(success: success, at: .now)
+            if !success {
+                state.successesSinceFailure = 0
+                breakerQuiet.store(false, ordering: .releasing)
+            } else if transition == .closed {
+                // Closing resets the breaker's window.
+                state.successesSinceFailure = state.breaker.configuration.window
+            } else if state.breaker.state == .closed {
+                state.successesSinceFailure += 1
+            }
+            if state.breaker.state == .closed && state.successesSinceFailure >= state.breaker.configuration.window {
+                breakerQuiet.store(true, ordering: .releasing)
+            }
+            return transition
+        }
+        if let transition { log(transition) }
     }
 
     private func log(_ transition: CircuitBreaker.Transition) {

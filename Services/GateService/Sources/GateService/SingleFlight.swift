@@ -42,14 +42,14 @@ final class SingleFlight: Sendable {
 
     private let flights = Mutex<[String: Flight]>([:])
 
-    /// Splits `keys` into those the caller now leads (it must call
-    /// ``finish(_:)`` for them, also on failure) and the flights it should
-    /// wait for. Duplicate keys are treated once.
+    /// Splits `keys` (distinct) into those the caller now leads (it must
+    /// call ``finish(_:)`` for them, also on failure) and the flights it
+    /// should wait for.
     func claim(_ keys: [String]) -> (leading: [String], following: [String: Flight]) {
         flights.withLock { flights in
             var leading: [String] = []
             var following: [String: Flight] = [:]
-            for key in keys where following[key] == nil && !leading.contains(key) {
+            for key in keys {
                 if let flight = flights[key] {
                     following[key] = flight
                 } else {
@@ -66,7 +66,4 @@ final class SingleFlight: Sendable {
         let ended = flights.withLock { flights in keys.compactMap { flights.removeValue(forKey: $0) } }
         for flight in ended { flight.finish() }
     }
-
-    /// Keys with a flight under way (tests).
-    var inFlightCount: Int { flights.withLock { $0.count } }
 }
