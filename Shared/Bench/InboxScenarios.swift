@@ -154,26 +154,26 @@ enum InboxScenarios {
         try seedCatalog(connection, run: run, tag: tag, sellers: sellers, products: requestsPerSeller)
         // One statement: atomic on its own.
         try connection.queryUnprepared(
-                """
-                WITH pairs AS (
-                    SELECT $1 || '-s' || s AS seller_id, $1 || '-p' || p AS product_id, s, p
-                      FROM generate_series(0, $2::int - 1) AS s, generate_series(0, $3::int - 1) AS p
-                ), req AS (
-                    INSERT INTO inbox.authorization_requests
-                           (seller_id, product_id, supplier_id, idempotency_key, created_at, version)
-                    SELECT seller_id, product_id, $4, 'bench-' || p, statement_timestamp(),
-                           nextval('inbox.authorization_version_seq')
-                      FROM pairs ORDER BY p, s
-                    RETURNING *
-                ), state AS (
-                    INSERT INTO inbox.authorization_state (seller_id, product_id, status, version, request_id, updated_at)
-                    SELECT seller_id, product_id, status, version, id, created_at FROM req
-                )
-                INSERT INTO inbox.audit_events (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
-                SELECT id, NULL, status, 'seller', seller_id, 'supplier-portal', '', version, created_at FROM req
-                """,
-                [.text(prefix), .int64(Int64(sellers)), .int64(Int64(requestsPerSeller)), .text(supplier)],
-                deadline: deadline)
+            """
+            WITH pairs AS (
+                SELECT $1 || '-s' || s AS seller_id, $1 || '-p' || p AS product_id, s, p
+                  FROM generate_series(0, $2::int - 1) AS s, generate_series(0, $3::int - 1) AS p
+            ), req AS (
+                INSERT INTO inbox.authorization_requests
+                       (seller_id, product_id, supplier_id, idempotency_key, created_at, version)
+                SELECT seller_id, product_id, $4, 'bench-' || p, statement_timestamp(),
+                       nextval('inbox.authorization_version_seq')
+                  FROM pairs ORDER BY p, s
+                RETURNING *
+            ), state AS (
+                INSERT INTO inbox.authorization_state (seller_id, product_id, status, version, request_id, updated_at)
+                SELECT seller_id, product_id, status, version, id, created_at FROM req
+            )
+            INSERT INTO inbox.audit_events (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
+            SELECT id, NULL, status, 'seller', seller_id, 'supplier-portal', '', version, created_at FROM req
+            """,
+            [.text(prefix), .int64(Int64(sellers)), .int64(Int64(requestsPerSeller)), .text(supplier)],
+            deadline: deadline)
         return try connection.queryUnprepared(
             """
             SELECT id::text FROM inbox.authorization_requests
