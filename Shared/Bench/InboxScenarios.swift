@@ -35,6 +35,7 @@ enum InboxScenarios {
         let openSellers = Int(openRate * seconds * 1.3 / 4) + 50
         let spread = try seedPending(
             connection, run: run, tag: "spread", sellers: openSellers, requestsPerSeller: 4)
+        try analyze(connection)
         let spreadQueue = DecisionQueue(spread)
         let open = try context.generator("inbox: Approve/Reject, 500/s offered", connections: 16) { _ in
             let client = context.environment.client(service: "inbox", caller: "supplier-portal")
@@ -54,6 +55,7 @@ enum InboxScenarios {
         let workers = max(1, min(8, limit - 1))
         let hotProducts = 30_000
         try seedCatalog(connection, run: run, tag: "hot", sellers: 1, products: hotProducts)
+        try analyze(connection)
         let hotSeller = "\(run)-hot-s0"
         let hotSupplier = "\(run)-hot-sup"
         let productCursor = ProductCursor(prefix: "\(run)-hot-p", count: hotProducts)
@@ -131,6 +133,15 @@ enum InboxScenarios {
                 SELECT $1 || '-p' || n, $2, 'bench product' FROM generate_series(0, $3::int - 1) AS n
                 """, [.text(prefix), .text(supplier), .int64(Int64(products))], deadline: deadline)
         }
+    }
+
+    /// Fresh statistics after a bulk load, as a production database has:
+    /// without them the service's connections may cache generic plans that
+    /// reach a seller's rows through the wrong index.
+    static func analyze(_ connection: PostgresConnection) throws {
+        try connection.simpleQuery(
+            "ANALYZE catalog.sellers, catalog.products, inbox.authorization_requests, inbox.authorization_state, "
+                + "inbox.seller_locks", deadline: .after(seconds: 120))
     }
 
     /// `SELLER_PRODUCT_LIMIT` in force: the operator-set value, else the environment, else 10.
