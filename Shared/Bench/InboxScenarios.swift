@@ -35,6 +35,7 @@ enum InboxScenarios {
         let openSellers = Int(openRate * seconds * 1.3 / 4) + 50
         let spread = try seedPending(
             connection, run: run, tag: "spread", sellers: openSellers, requestsPerSeller: 4)
+        try analyze(connection)
         let spreadQueue = DecisionQueue(spread)
         let open = try context.generator("inbox: Approve/Reject, 500/s offered", connections: 16) { _ in
             let client = context.environment.client(service: "inbox", caller: "supplier-portal")
@@ -54,6 +55,7 @@ enum InboxScenarios {
         let workers = max(1, min(8, limit - 1))
         let hotProducts = 30_000
         try seedCatalog(connection, run: run, tag: "hot", sellers: 1, products: hotProducts)
+        try analyze(connection)
         let hotSeller = "\(run)-hot-s0"
         let hotSupplier = "\(run)-hot-sup"
         let productCursor = ProductCursor(prefix: "\(run)-hot-p", count: hotProducts)
@@ -133,6 +135,15 @@ enum InboxScenarios {
         }
     }
 
+    /// Fresh statistics after a bulk load, as a production database has:
+    /// without them the service's connections may cache generic plans that
+    /// reach a seller's rows through the wrong index.
+    static func analyze(_ connection: PostgresConnection) throws {
+        try connection.simpleQuery(
+            "ANALYZE catalog.sellers, catalog.products, inbox.authorization_requests, inbox.authorization_state, "
+                + "inbox.seller_locks", deadline: .after(seconds: 120))
+    }
+
     /// `SELLER_PRODUCT_LIMIT` in force: the operator-set value, else the environment, else 10.
     static func sellerProductLimit(_ connection: PostgresConnection) throws -> Int {
         let stored = try connection.queryUnprepared(
@@ -154,26 +165,26 @@ enum InboxScenarios {
         try seedCatalog(connection, run: run, tag: tag, sellers: sellers, products: requestsPerSeller)
         // One statement: atomic on its own.
         try connection.queryUnprepared(
-                """
-                WITH pairs AS (
-                    SELECT $1 || '-s' || s AS seller_id, $1 || '-p' || p AS product_id, s, p
-                      FROM generate_series(0, $2::int - 1) AS s, generate_series(0, $3::int - 1) AS p
-                ), req AS (
-                    INSERT INTO inbox.authorization_requests
-                           (seller_id, product_id, supplier_id, idempotency_key, created_at, version)
-                    SELECT seller_id, product_id, $4, 'bench-' || p, statement_timestamp(),
-                           nextval('inbox.authorization_version_seq')
-                      FROM pairs ORDER BY p, s
-                    RETURNING *
-                ), state AS (
-                    INSERT INTO inbox.authorization_state (seller_id, product_id, status, version, request_id, updated_at)
-                    SELECT seller_id, product_id, status, version, id, created_at FROM req
-                )
-                INSERT INTO inbox.audit_events (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
-                SELECT id, NULL, status, 'seller', seller_id, 'supplier-portal', '', version, created_at FROM req
-                """,
-                [.text(prefix), .int64(Int64(sellers)), .int64(Int64(requestsPerSeller)), .text(supplier)],
-                deadline: deadline)
+            """
+            WITH pairs AS (
+                SELECT $1 || '-s' || s AS seller_id, $1 || '-p' || p AS product_id, s, p
+                  FROM generate_series(0, $2::int - 1) AS s, generate_series(0, $3::int - 1) AS p
+            ), req AS (
+                INSERT INTO inbox.authorization_requests
+                       (seller_id, product_id, supplier_id, idempotency_key, created_at, version)
+                SELECT seller_id, product_id, $4, 'bench-' || p, statement_timestamp(),
+                       nextval('inbox.authorization_version_seq')
+                  FROM pairs ORDER BY p, s
+                RETURNING *
+            ), state AS (
+                INSERT INTO inbox.authorization_state (seller_id, product_id, status, version, request_id, updated_at)
+                SELECT seller_id, product_id, status, version, id, created_at FROM req
+            )
+            INSERT INTO inbox.audit_events (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
+            SELECT id, NULL, status, 'seller', seller_id, 'supplier-portal', '', version, created_at FROM req
+            """,
+            [.text(prefix), .int64(Int64(sellers)), .int64(Int64(requestsPerSeller)), .text(supplier)],
+            deadline: deadline)
         return try connection.queryUnprepared(
             """
             SELECT id::text FROM inbox.authorization_requests

@@ -118,4 +118,31 @@ struct InboxCacheTests {
         #expect(try inbox.application.relay.applyOnce() == 1)
         #expect(try inbox.cachedEntry(seller: seller, product: product)?.version == revoked.version)
     }
+
+    @Test("the relay's service loop applies rows left pending and ends when its task is cancelled")
+    func relayServiceLoop() async throws {
+        let redisPort = try #require(URLComponents(string: try TestInfrastructure.redisURL())?.port)
+        let proxy = try TCPProxy(targetPort: redisPort)
+        defer { proxy.stop() }
+        let inbox = try InboxFixture(redisURL: proxy.url(replacingPortOf: try TestInfrastructure.redisURL()))
+        let seller = inbox.seller(0)
+        let product = inbox.productA(0)
+        let row = try inbox.requested(seller, product)
+        proxy.cut()
+        let approved = try inbox.approve(row.id, by: inbox.supplierA)
+        #expect(try inbox.pendingOutbox() == 1)
+        proxy.restore()
+        let relay = inbox.application.relay
+        let loop = Task.detached { try await relay.run() }
+        // Generous: parallel synchronous tests may hold the cooperative pool for a while.
+        var applied = false
+        for _ in 0..<300 where !applied {
+            try await Task.sleep(for: .milliseconds(100))
+            applied = try inbox.cachedEntry(seller: seller, product: product)?.version == approved.version
+        }
+        loop.cancel()
+        try await loop.value
+        #expect(applied)
+        #expect(try inbox.pendingOutbox() == 0)
+    }
 }

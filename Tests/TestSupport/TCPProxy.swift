@@ -16,7 +16,13 @@ public final class TCPProxy: @unchecked Sendable {
     private let listener: Int32
     private struct State {
         var up = true
+        /// Relayed fds not yet closed. An fd is closed only once both relay
+        /// threads of its pair have finished, and only under the lock, so a
+        /// shutdown issued under the lock never reaches a reused fd number
+        /// (which would cut an unrelated socket of the test process).
         var open: Set<Int32> = []
+        /// Fds whose reading thread has finished.
+        var finished: Set<Int32> = []
         var stopped = false
     }
     private let state = Mutex(State())
@@ -56,12 +62,11 @@ public final class TCPProxy: @unchecked Sendable {
 
     /// Cuts the link: open connections are closed, new ones are refused.
     public func cut() {
-        let open = state.withLock { state -> Set<Int32> in
+        state.withLock { state in
             state.up = false
-            defer { state.open.removeAll() }
-            return state.open
+            // The relay threads see the shutdown, finish, and close the fds.
+            for fd in state.open { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     /// Restores the link for new connections.
@@ -127,11 +132,19 @@ public final class TCPProxy: @unchecked Sendable {
                 }
                 if sent < count { break }
             }
-            shutdown(source, Int32(SHUT_RDWR))
-            shutdown(destination, Int32(SHUT_RDWR))
-            // Each fd is closed by the one thread that reads from it.
-            _ = state.withLock { $0.open.remove(source) }
-            close(source)
+            state.withLock { state in
+                // Both fds are still open here: a pair is closed only by its second finishing thread.
+                shutdown(source, Int32(SHUT_RDWR))
+                shutdown(destination, Int32(SHUT_RDWR))
+                state.finished.insert(source)
+                if state.finished.contains(destination) {
+                    for fd in [source, destination] {
+                        state.finished.remove(fd)
+                        state.open.remove(fd)
+                        close(fd)
+                    }
+                }
+            }
         }
         thread.start()
     }

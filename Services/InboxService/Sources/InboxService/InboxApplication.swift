@@ -58,7 +58,7 @@ public struct InboxApplication: Sendable {
         let flags = try RuntimeFlags(
             service: "inbox", definitions: InboxSettings.definitions, environment: environment,
             defaults: InboxSettings.defaults, pool: postgres, logger: logger)
-        let settings = InboxSettingsSource(flags: flags)
+        let settings = try InboxSettingsSource(flags: flags)
         let store = PostgresAuthorizationStore(pool: postgres, clock: configuration.clock)
         let cache = AuthorizationCacheWriter(
             redis: redis, writeTimeout: configuration.writeThroughTimeout,

@@ -127,11 +127,9 @@ struct InboxHandlers: Sendable {
         try guarded(context, action: action) { settings in
             let actor = try makeActor()
             let requestID = try RequestID(parsing: id)
+            // Cancel carries no reason field; DecisionReason refuses one for cancel anyway.
             let decisionReason: DecisionReason? =
                 action == .cancel ? nil : try DecisionReason(validating: reason, for: action)
-            if action == .cancel, !reason.isEmpty {
-                throw InboxError.invalidArgument(field: "reason", "not accepted for cancel")
-            }
             let outcome = try store.transition(
                 TransitionCommand(action: action, id: requestID, actor: actor, reason: decisionReason),
                 rules: settings.rules, deadline: context.deadline)

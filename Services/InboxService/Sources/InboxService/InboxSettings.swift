@@ -1,5 +1,5 @@
 public import GateCore
-import InboxCore
+public import InboxCore
 public import ServiceKit
 import Synchronization
 
@@ -53,14 +53,16 @@ public struct InboxSettings: Sendable, Hashable {
         Flag.cacheDenyTTLSeconds: "10",
     ]
 
-    /// Parses validated flag values. Values outside the ranges cannot reach
-    /// here (the definitions refuse them); the fallbacks only guard a bug.
-    public init(flags: FlagValues) {
-        let limit = (try? SellerLimitPolicy(limit: flags.int(Flag.productLimit))) ?? (try! SellerLimitPolicy())
-        let cooldown = (try? RejectCooldown(days: flags.int(Flag.cooldownDays))) ?? (try! RejectCooldown())
+    /// Parses validated flag values.
+    ///
+    /// - Throws: `INVALID_ARGUMENT` naming the flag; unreachable in practice,
+    ///   because ``definitions`` refuse out-of-range values before they get here.
+    public init(flags: FlagValues) throws(InboxError) {
         self.init(
             enabled: flags.bool(Flag.enabled),
-            rules: InboxRules(limit: limit, cooldown: cooldown),
+            rules: InboxRules(
+                limit: try SellerLimitPolicy(limit: flags.int(Flag.productLimit)),
+                cooldown: try RejectCooldown(days: flags.int(Flag.cooldownDays))),
             cacheTTL: CacheTTL(
                 allowMilliseconds: Int64(flags.int(Flag.cacheTTLSeconds)) * 1000,
                 denyMilliseconds: Int64(flags.int(Flag.cacheDenyTTLSeconds)) * 1000))
@@ -72,11 +74,14 @@ public struct InboxSettings: Sendable, Hashable {
 public final class InboxSettingsSource: Sendable {
     private let value: Mutex<InboxSettings>
 
-    /// Follows `flags` from now on.
-    public init(flags: RuntimeFlags) {
-        value = Mutex(InboxSettings(flags: flags.current))
+    /// Follows `flags` from now on. A change the core refuses (impossible
+    /// while the flag definitions hold) keeps the settings in force.
+    ///
+    /// - Throws: `INVALID_ARGUMENT` naming the flag when the initial values are refused.
+    public init(flags: RuntimeFlags) throws(InboxError) {
+        value = Mutex(try InboxSettings(flags: flags.current))
         flags.observe { [weak self] values in
-            let settings = InboxSettings(flags: values)
+            guard let settings = try? InboxSettings(flags: values) else { return }
             self?.value.withLock { $0 = settings }
         }
     }
