@@ -152,7 +152,10 @@ let package = Package(
         ),
         .target(
             name: "InboxService",
-            dependencies: ["InboxCore", "GateCore", "Wire", "Proto", "Storage", "ServiceKit", "Catalog", log, metrics],
+            dependencies: [
+                "InboxCore", "GateCore", "Wire", "Proto", "Storage", "ServiceKit", "Catalog", log, metrics,
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Services/InboxService/Sources/InboxService",
             resources: [.copy("Migrations")],
             swiftSettings: swiftSettings

@@ -54,6 +54,8 @@ struct O4OBench: ParsableCommand {
             print("baseline: pgbench -S")
             report.baselines.append(try Baselines.pgbenchSelect(databaseURL: url, clients: 1, seconds: max(3, duration / 2)))
         }
+        let memory = MemorySampler(environment: environment)
+        memory.start()
         for name in scenarios.split(separator: ",").map(String.init) {
             guard let scenario = ScenarioCatalog.scenario(named: name) else {
                 throw ValidationError("unknown scenario \(name); known: \(ScenarioCatalog.names.joined(separator: ", "))")
@@ -61,10 +63,20 @@ struct O4OBench: ParsableCommand {
             print("scenario: \(name)")
             try scenario.run(context, &report)
         }
+        report.memory = memory.stop()
+        for figure in report.memory {
+            report.goals.append(GoalVerdict(
+                issue: "#7", goal: "\(figure.service)-service RSS under 50 MB under load",
+                measured: String(format: "idle %.1f MB, peak under load %.1f MB", figure.idleMB, figure.loadedMB),
+                met: figure.loadedMB < 50
+            ))
+        }
         try report.markdown().write(toFile: out, atomically: true, encoding: .utf8)
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            // pgbench reports no percentiles: those figures are NaN.
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
         }
         print("wrote \(out)")
@@ -144,4 +156,44 @@ enum ScenarioCatalog {
     static var names: [String] { all.map(\.name) }
 
     static func scenario(named name: String) -> Scenario? { all.first { $0.name == name } }
+}
+
+/// Samples each service's RSS: once before the scenarios (idle) and every
+/// 200 ms while they run, keeping the peak (under load).
+final class MemorySampler: @unchecked Sendable {
+    // @unchecked: `peaks` and `running` are only touched under `lock`.
+    private let environment: BenchEnvironment
+    private let lock = NSLock()
+    private var idle: [String: Double] = [:]
+    private var peaks: [String: Double] = [:]
+    private var running = false
+    private let services = ["gate", "inbox", "policy"]
+
+    init(environment: BenchEnvironment) {
+        self.environment = environment
+    }
+
+    func start() {
+        for service in services {
+            if let pid = environment.pid(of: service), let rss = MachineInfo.rssMB(pid: pid) { idle[service] = rss }
+        }
+        running = true
+        Thread { [self] in
+            while lock.withLock({ running }) {
+                for service in services {
+                    guard let pid = environment.pid(of: service), let rss = MachineInfo.rssMB(pid: pid) else { continue }
+                    lock.withLock { peaks[service] = max(peaks[service] ?? 0, rss) }
+                }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }.start()
+    }
+
+    func stop() -> [BenchmarkReport.MemoryFigure] {
+        lock.withLock { running = false }
+        return services.compactMap { service in
+            guard let idleMB = idle[service] else { return nil }
+            return BenchmarkReport.MemoryFigure(service: service, idleMB: idleMB, loadedMB: lock.withLock { peaks[service] } ?? idleMB)
+        }
+    }
 }

@@ -53,8 +53,10 @@ public struct ServiceSettings: Sendable {
             redisURL: redisURL,
             credentialsFile: try environment.required("WIRE_CREDENTIALS_FILE"),
             logLevel: level,
-            databasePoolSize: try environment.int("DATABASE_POOL_SIZE", default: 16, in: 1...256),
-            redisPoolSize: try environment.int("REDIS_POOL_SIZE", default: 16, in: 1...256)
+            // One connection per worker thread by default, so a worker never
+            // spends its deadline waiting for a pooled connection.
+            databasePoolSize: try environment.int("DATABASE_POOL_SIZE", default: wire.workerThreads, in: 1...256),
+            redisPoolSize: try environment.int("REDIS_POOL_SIZE", default: wire.workerThreads, in: 1...256)
         )
     }
 }
