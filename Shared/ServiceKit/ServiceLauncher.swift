@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import Storage
+import Wire
 
 /// The stores a service talks to, opened from its settings.
 public struct ServiceStores: Sendable {
@@ -75,6 +76,7 @@ public enum ServiceLauncher {
     public typealias Builder = @Sendable (ServiceSettings, EnvironmentReader, ServiceStores, Logger) throws -> ServiceHost.Parts
 
     public static func main(_ description: Description, build: Builder) async -> Never {
+        ProcessTuning.limitMallocArenas(to: 2)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let environment = EnvironmentReader()
         do {

@@ -1,3 +1,4 @@
+import Foundation
 public import Logging
 public import Wire
 
@@ -35,7 +36,11 @@ public struct ServiceSettings: Sendable {
         wire.idleTimeout = try environment.seconds("WIRE_IDLE_TIMEOUT", default: .seconds(300), in: 1...86_400)
         wire.maxConnectionAge = try environment.seconds("WIRE_MAX_CONNECTION_AGE", default: .seconds(1800), in: 1...604_800)
         wire.drainTimeout = try environment.seconds("DRAIN_TIMEOUT_SECONDS", default: .seconds(20), in: 0...600)
-        wire.workerThreads = try environment.int("WIRE_WORKER_THREADS", default: 32, in: 1...1024)
+        // Measured on 2 cores (BENCHMARKS.md): 4 workers per core served 64
+        // connections faster than 16 per core — fewer threads, fewer context
+        // switches — while still leaving room for a few slow calls.
+        let defaultWorkers = max(4, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        wire.workerThreads = try environment.int("WIRE_WORKER_THREADS", default: defaultWorkers, in: 1...1024)
         let levelName = environment.string("LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
             throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical; got \"\(levelName)\"")

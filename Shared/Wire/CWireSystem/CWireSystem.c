@@ -15,3 +15,9 @@ void cws_set_thread_name(const char *name) {
 int cws_accept_nonblocking(int listen_fd) {
     return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
+
+#include <malloc.h>
+
+void cws_limit_malloc_arenas(int count) {
+    mallopt(M_ARENA_MAX, count);
+}

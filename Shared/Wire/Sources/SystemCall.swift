@@ -118,3 +118,14 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
     pthread_attr_destroy(&attributes)
     precondition(status == 0, "pthread_create failed: \(status)")
 }
+
+/// Process-wide settings for a server process.
+public enum ProcessTuning {
+    /// Caps glibc's malloc arenas. glibc gives threads that allocate
+    /// concurrently their own arena, and a pool of worker threads then keeps
+    /// freed batch memory resident in each of them; a small cap keeps the RSS
+    /// near the working set. Respects an explicit `MALLOC_ARENA_MAX`.
+    public static func limitMallocArenas(to count: Int) {
+        if getenv("MALLOC_ARENA_MAX") == nil { cws_limit_malloc_arenas(Int32(count)) }
+    }
+}

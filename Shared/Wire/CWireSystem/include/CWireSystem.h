@@ -13,4 +13,7 @@ void cws_set_thread_name(const char *name);
 /// accept4 with SOCK_NONBLOCK and SOCK_CLOEXEC (a GNU extension).
 int cws_accept_nonblocking(int listen_fd);
 
+/// Caps glibc malloc arenas (M_ARENA_MAX).
+void cws_limit_malloc_arenas(int count);
+
 #endif
