@@ -52,8 +52,9 @@ public struct AdminServer: Service {
         try await withGracefulShutdownHandler {
             try await server.run()
         } onGracefulShutdown: {
-            // Keep serving /readyz (now failing) and /metrics while the wire port
-            // drains; the service group cancels us once the drain is over.
+            // Reached only after the wire server drained (see ServiceHost): until
+            // then /readyz kept answering 503 so load balancers stayed away.
+            Task { await server.stop(timeout: 1) }
         }
     }
 }

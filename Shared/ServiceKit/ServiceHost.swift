@@ -62,10 +62,13 @@ public enum ServiceHost {
             return report
         }
         let admin = AdminServer(host: settings.adminHost, port: settings.adminPort, logger: logger, readiness: readiness)
+        // A service group shuts its services down one by one in reverse order:
+        // the wire server drains first (readiness fails at once and the admin
+        // port keeps saying so), then the admin port stops, then background work.
         var configuration = ServiceGroupConfiguration(
-            services: [.init(service: WireService(server: server, logger: logger))]
+            services: parts.backgroundServices.map { .init(service: $0) }
                 + [.init(service: admin)]
-                + parts.backgroundServices.map { .init(service: $0) },
+                + [.init(service: WireService(server: server, logger: logger))],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
