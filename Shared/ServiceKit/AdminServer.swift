@@ -49,12 +49,19 @@ public struct AdminServer: Service {
             )
         }
         logger.info("admin http listening", metadata: ["port": "\(port)"])
-        try await withGracefulShutdownHandler {
-            try await server.run()
-        } onGracefulShutdown: {
-            // Reached only after the wire server drained (see ServiceHost): until
-            // then /readyz kept answering 503 so load balancers stayed away.
-            Task { await server.stop(timeout: 1) }
+        do {
+            try await withGracefulShutdownHandler {
+                try await server.run()
+            } onGracefulShutdown: {
+                // Reached only after the wire server drained (see ServiceHost): until
+                // then /readyz kept answering 503 so load balancers stayed away.
+                Task { await server.stop(timeout: 1) }
+            }
+        } catch {
+            // Stopping the HTTP server ends `run()` with an error; after a
+            // shutdown request that is the normal way out, not a failure.
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
+            throw error
         }
     }
 }

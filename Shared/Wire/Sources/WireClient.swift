@@ -176,8 +176,12 @@ public final class WireClient: @unchecked Sendable {
     private func connection() throws(RPCError) -> ClientConnection {
         let slotCount = connections.withLock { $0.count }
         var lastError = RPCError(.unavailable, "no address reachable")
-        for _ in 0..<slotCount {
-            let slot = (nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % slotCount
+        // Start at the next slot in round-robin order, then try every other slot
+        // once (a local walk: other threads advancing the counter must not make
+        // this call visit the same dead address twice).
+        let start = nextSlot.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
+        for offset in 0..<slotCount {
+            let slot = (start + offset) % slotCount
             if let existing = connections.withLock({ $0[slot] }), existing.isUsable {
                 return existing
             }
