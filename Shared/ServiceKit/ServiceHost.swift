@@ -51,7 +51,9 @@ public enum ServiceHost {
         monitor.start()
         var router = parts.router
         let box = DrainState()
-        HealthService.register(on: &router, services: parts.serviceNames, isDraining: { box.isDraining }) {
+        // Every binary serves the runtime-flag methods, so health answers for them too.
+        let healthNames = parts.serviceNames.union(["flags.v1.FlagService"])
+        HealthService.register(on: &router, services: healthNames, isDraining: { box.isDraining }) {
             monitor.report()
         }
         let server = WireServer(configuration: settings.wire, router: router, credentials: credentials, logger: logger)

@@ -97,7 +97,7 @@ public struct InboxApplication: Sendable {
     /// What `ServiceHost` runs.
     public func parts(stores: ServiceStores) -> ServiceHost.Parts {
         ServiceHost.Parts(
-            serviceNames: ["inbox.v1.InboxService", "flags.v1.FlagService"], router: router,
+            serviceNames: ["inbox.v1.InboxService"], router: router,
             probes: probes(stores: stores), backgroundServices: backgroundServices,
             shutdown: { stores.close() })
     }
