@@ -35,13 +35,19 @@ public struct WireServerConfiguration: Sendable {
     }
 }
 
-/// The NIO-free server of the wire protocol (PROTOCOL.md): one epoll thread
-/// accepts, reads and decodes; a fixed pool of worker threads runs handlers and
-/// writes responses. Responses leave in completion order, so calls pipelined on
-/// one connection may be answered out of order.
+/// The NIO-free server of the wire protocol (PROTOCOL.md), built on the
+/// leader/followers pattern: a fixed pool of worker threads takes turns as the
+/// leader, the one thread that waits in `epoll_wait`, accepts, reads and decodes.
+/// A leader that has read requests hands leadership to an idle follower and runs
+/// the first request itself, so a call costs no thread hand-off between the
+/// socket read and its handler (the follower's wake-up overlaps the handler).
+/// Further requests read in the same turn queue for the other workers.
+/// Responses leave in completion order, so calls pipelined on one connection may
+/// be answered out of order.
 public final class WireServer: @unchecked Sendable {
     // @unchecked: mutable state lives in `state` (a Mutex), in `queue` (guarded by
-    // `queueLock`) or in loop-only fields touched solely by the event-loop thread.
+    // `queueLock`) or in loop-only fields touched solely by the current leader;
+    // leadership passes under `queueLock`, which orders those accesses.
     public let configuration: WireServerConfiguration
     private let router: MethodRouter
     private let credentials: CredentialStore
@@ -61,12 +67,23 @@ public final class WireServer: @unchecked Sendable {
 
     private let state = Mutex(State())
     private let queueLock = ConditionLock()
+    // Guarded by `queueLock`.
     private var queue: [PendingCall] = []
     private var queueHead = 0
     private var stopWorkers = false
+    /// A worker is the leader (in or around `epoll_wait`).
+    private var leaderActive = false
+    /// The event loop has ended; no worker leads again.
+    private var loopFinished = false
 
-    // Loop-thread only.
+    // Loop-only: touched by the current leader alone.
     private var connections: [Int32: ServerConnection] = [:]
+    private var readCalls: [PendingCall] = []
+    private var listening = true
+    private var drainStarted: Deadline?
+    private var lastHousekeeping = Deadline.now()
+    private var events = [epoll_event](repeating: epoll_event(), count: 256)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
 
     public init(
         configuration: WireServerConfiguration,
@@ -79,6 +96,10 @@ public final class WireServer: @unchecked Sendable {
         self.credentials = credentials
         self.logger = logger
         self.metrics = WireMetrics()
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 
     /// The port actually bound (useful with port 0).
@@ -125,10 +146,9 @@ public final class WireServer: @unchecked Sendable {
             close(listenFD)
             throw error
         }
-        for index in 0..<configuration.workerThreads {
+        for index in 0..<max(1, configuration.workerThreads) {
             startThread(name: "wire-worker-\(index)") { [self] in workerLoop() }
         }
-        startThread(name: "wire-loop") { [self] in eventLoop() }
         logger.info("wire server listening", metadata: ["port": "\(port)", "workers": "\(configuration.workerThreads)"])
     }
 
@@ -170,78 +190,81 @@ public final class WireServer: @unchecked Sendable {
             stopWorkers = true
             queueLock.broadcast()
         }
-        while state.withLock({ $0.workersExited }) < configuration.workerThreads { usleep(1_000) }
+        while state.withLock({ $0.workersExited }) < max(1, configuration.workerThreads) { usleep(1_000) }
         let (epollFD, wakeFD) = state.withLock { ($0.epollFD, $0.wakeFD) }
         close(epollFD)
         close(wakeFD)
         logger.info("wire server stopped")
     }
 
-    // MARK: Event loop
+    // MARK: Event loop (run by the leader)
 
-    private func eventLoop() {
-        let (epollFD, listenFD) = state.withLock { ($0.epollFD, $0.listenFD) }
-        var events = [epoll_event](repeating: epoll_event(), count: 256)
-        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
-        defer { readBuffer.deallocate() }
-        var listening = true
-        var drainStarted: Deadline?
-        var lastHousekeeping = Deadline.now()
-
-        while true {
-            let (running, draining) = state.withLock { ($0.running, $0.draining) }
-            if !running { break }
-            if draining && drainStarted == nil {
-                drainStarted = .now()
-                if listening {
-                    // Connections already in the kernel's backlog were accepted by
-                    // TCP; take them so they get a GOAWAY rather than a reset.
-                    acceptConnections(listenFD: listenFD, epollFD: epollFD)
-                    epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
-                    close(listenFD)
-                    listening = false
-                }
-                for connection in connections.values { connection.sendGoAway(reason: "draining") }
-            }
-            if let drainStarted, connections.values.allSatisfy({ $0.inFlight == 0 }) {
-                // Everything answered: give clients a moment to read, then leave.
-                if connections.isEmpty || Deadline.now().uptimeNanoseconds - drainStarted.uptimeNanoseconds > 1_000_000_000 {
-                    break
-                }
-            }
-
-            let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 256, 100) }
-            if count < 0 && errno != EINTR {
-                logger.error("epoll_wait failed", metadata: ["errno": "\(errno)"])
-                break
-            }
-            for index in 0..<max(0, Int(count)) {
-                let event = events[index]
-                let fd = event.data.fd
-                if fd == listenFD && listening {
-                    acceptConnections(listenFD: listenFD, epollFD: epollFD)
-                } else if fd == state.withLock({ $0.wakeFD }) {
-                    var value: UInt64 = 0
-                    _ = Glibc.read(fd, &value, 8)
-                } else if let connection = connections[fd] {
-                    if event.events & EPOLLOUT.rawValue != 0 { connection.flushPending() }
-                    if event.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue) != 0 {
-                        readFrom(connection, buffer: readBuffer)
-                    }
-                }
-            }
-            let now = Deadline.now()
-            if now.uptimeNanoseconds - lastHousekeeping.uptimeNanoseconds > 200_000_000 {
-                lastHousekeeping = now
-                housekeeping(now: now)
-            }
-            closeFinishedConnections()
+    /// One turn of the event loop: waits for events (at most 100 ms), reads and
+    /// decodes, and leaves the requests read in `readCalls`. Returns false once
+    /// the loop has ended (stopped, or drained) and every connection is closed.
+    private func leadOnce() -> Bool {
+        let (epollFD, listenFD, wakeFD, running, draining) = state.withLock {
+            ($0.epollFD, $0.listenFD, $0.wakeFD, $0.running, $0.draining)
         }
-        if listening { close(listenFD) }
+        if !running { return finishLoop(listenFD: listenFD) }
+        if draining && drainStarted == nil {
+            drainStarted = .now()
+            if listening {
+                // Connections already in the kernel's backlog were accepted by
+                // TCP; take them so they get a GOAWAY rather than a reset.
+                acceptConnections(listenFD: listenFD, epollFD: epollFD)
+                epoll_ctl(epollFD, EPOLL_CTL_DEL, listenFD, nil)
+                close(listenFD)
+                listening = false
+            }
+            for connection in connections.values { connection.sendGoAway(reason: "draining") }
+        }
+        if let drainStarted, connections.values.allSatisfy({ $0.inFlight == 0 }) {
+            // Everything answered: give clients a moment to read, then leave.
+            if connections.isEmpty || Deadline.now().uptimeNanoseconds - drainStarted.uptimeNanoseconds > 1_000_000_000 {
+                return finishLoop(listenFD: listenFD)
+            }
+        }
+
+        let count = events.withUnsafeMutableBufferPointer { epoll_wait(epollFD, $0.baseAddress, 256, 100) }
+        if count < 0 && errno != EINTR {
+            logger.error("epoll_wait failed", metadata: ["errno": "\(errno)"])
+            return finishLoop(listenFD: listenFD)
+        }
+        for index in 0..<max(0, Int(count)) {
+            let event = events[index]
+            let fd = event.data.fd
+            if fd == listenFD && listening {
+                acceptConnections(listenFD: listenFD, epollFD: epollFD)
+            } else if fd == wakeFD {
+                var value: UInt64 = 0
+                _ = Glibc.read(fd, &value, 8)
+            } else if let connection = connections[fd] {
+                if event.events & EPOLLOUT.rawValue != 0 { connection.flushPending() }
+                if event.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue | EPOLLRDHUP.rawValue) != 0 {
+                    readFrom(connection, buffer: readBuffer)
+                }
+            }
+        }
+        let now = Deadline.now()
+        if now.uptimeNanoseconds - lastHousekeeping.uptimeNanoseconds > 200_000_000 {
+            lastHousekeeping = now
+            housekeeping(now: now)
+        }
+        closeFinishedConnections()
+        return true
+    }
+
+    /// Closes the listener and every connection; the loop is over.
+    private func finishLoop(listenFD: Int32) -> Bool {
+        if listening {
+            close(listenFD)
+            listening = false
+        }
         for connection in connections.values { closeConnection(connection, reason: "server stopped") }
         connections.removeAll()
         metrics.connections.record(0)
-        state.withLock { $0.loopExited = true }
+        return false
     }
 
     private func acceptConnections(listenFD: Int32, epollFD: Int32) {
@@ -366,19 +389,7 @@ public final class WireServer: @unchecked Sendable {
             return
         }
         connection.noteAccepted(frame.callId)
-        let receivedAt = Deadline.now()
-        let call = PendingCall(connection: connection, frame: frame, receivedAt: receivedAt)
-        let accepted = queueLock.withLock { () -> Bool in
-            guard queue.count - queueHead < configuration.maxQueuedCalls else { return false }
-            queue.append(call)
-            queueLock.signal()
-            return true
-        }
-        if !accepted {
-            connection.finishCall(frame.callId)
-            connection.respond(callID: frame.callId, status: .resourceExhausted,
-                               message: "server queue is full (\(configuration.maxQueuedCalls) calls waiting)")
-        }
+        readCalls.append(PendingCall(connection: connection, frame: frame, receivedAt: .now()))
     }
 
     private func housekeeping(now: Deadline) {
@@ -433,23 +444,68 @@ public final class WireServer: @unchecked Sendable {
 
     // MARK: Workers
 
+    /// A worker runs queued calls; when there are none and nobody leads, it
+    /// becomes the leader for one turn of the event loop.
     private func workerLoop() {
-        while let call = nextCall() {
-            run(call)
+        queueLock.lock()
+        while true {
+            if queueHead < queue.count {
+                let call = dequeue()
+                queueLock.unlock()
+                run(call)
+                queueLock.lock()
+                continue
+            }
+            if stopWorkers { break }
+            if !leaderActive && !loopFinished {
+                leaderActive = true
+                queueLock.unlock()
+                let loopGoesOn = leadOnce()
+                let calls = readCalls
+                readCalls.removeAll(keepingCapacity: true)
+                if !loopGoesOn { state.withLock { $0.loopExited = true } }
+                queueLock.lock()
+                leaderActive = false
+                if !loopGoesOn { loopFinished = true }
+                let refused = enqueue(calls)
+                // This worker runs the oldest queued call: one follower becomes the
+                // next leader, and more wake when further calls wait.
+                let waiting = queue.count - queueHead
+                if waiting > 1 { queueLock.broadcast() } else if waiting == 1 || loopFinished { queueLock.signal() }
+                if !refused.isEmpty {
+                    queueLock.unlock()
+                    for call in refused { refuse(call) }
+                    queueLock.lock()
+                }
+                continue
+            }
+            _ = queueLock.wait(until: .distantFuture)
         }
+        queueLock.unlock()
         state.withLock { $0.workersExited += 1 }
     }
 
-    private func nextCall() -> PendingCall? {
-        queueLock.lock()
-        defer { queueLock.unlock() }
-        while queueHead == queue.count {
-            if stopWorkers { return nil }
-            _ = queueLock.wait(until: .distantFuture)
-        }
+    /// Appends calls read by the leader (holding `queueLock`); returns those over `maxQueuedCalls`.
+    private func enqueue(_ calls: [PendingCall]) -> ArraySlice<PendingCall> {
+        let room = max(0, configuration.maxQueuedCalls - (queue.count - queueHead))
+        queue.append(contentsOf: calls.prefix(room))
+        return calls.dropFirst(room)
+    }
+
+    private func refuse(_ call: PendingCall) {
+        call.connection.finishCall(call.frame.callId)
+        call.connection.respond(callID: call.frame.callId, status: .resourceExhausted,
+                                message: "server queue is full (\(configuration.maxQueuedCalls) calls waiting)")
+    }
+
+    /// Takes the oldest queued call (holding `queueLock`).
+    private func dequeue() -> PendingCall {
         let call = queue[queueHead]
         queueHead += 1
-        if queueHead > 1024 && queueHead * 2 > queue.count {
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        } else if queueHead > 1024 && queueHead * 2 > queue.count {
             queue.removeSubrange(0..<queueHead)
             queueHead = 0
         }
