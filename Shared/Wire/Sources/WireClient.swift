@@ -133,20 +133,13 @@ public final class WireClient: @unchecked Sendable {
         }
     }
 
+    /// One attempt on the calling thread, which reads its own response when no one else is reading.
     private func waitForAttempt(_ method: String, payload: [UInt8], metadata: [String: String], deadline: Deadline) -> CallOutcome {
-        let signal = ConditionLock()
-        let box = Mutex<CallOutcome?>(nil)
-        startAttempt(method, payload: payload, metadata: metadata, deadline: deadline) { outcome in
-            signal.withLock {
-                box.withLock { $0 = outcome }
-                signal.signal()
-            }
-        }
-        signal.lock()
-        defer { signal.unlock() }
-        while true {
-            if let outcome = box.withLock({ $0 }) { return outcome }
-            _ = signal.wait(until: .distantFuture)
+        switch prepareAttempt(metadata: metadata, deadline: deadline) {
+        case .failed(let outcome):
+            return outcome
+        case .ready(let connection, let entries):
+            return connection.call(method: method, payload: payload, metadata: entries, deadline: deadline)
         }
     }
 
@@ -154,22 +147,35 @@ public final class WireClient: @unchecked Sendable {
         _ method: String, payload: [UInt8], metadata: [String: String], deadline: Deadline,
         complete: @escaping @Sendable (CallOutcome) -> Void
     ) {
+        switch prepareAttempt(metadata: metadata, deadline: deadline) {
+        case .failed(let outcome):
+            complete(outcome)
+        case .ready(let connection, let entries):
+            connection.start(method: method, payload: payload, metadata: entries, deadline: deadline, complete: complete)
+        }
+    }
+
+    private enum Attempt {
+        case ready(ClientConnection, [WireV1.Metadata])
+        case failed(CallOutcome)
+    }
+
+    /// The connection and metadata of an attempt, or why it cannot start.
+    private func prepareAttempt(metadata: [String: String], deadline: Deadline) -> Attempt {
         guard !deadline.isExpired else {
-            complete(CallOutcome(result: .failure(RPCError(.deadlineExceeded, "deadline exceeded before sending")), notProcessed: true))
-            return
+            return .failed(CallOutcome(result: .failure(RPCError(.deadlineExceeded, "deadline exceeded before sending")), notProcessed: true))
         }
         let connection: ClientConnection
         do {
             connection = try self.connection()
         } catch {
-            complete(CallOutcome(result: .failure(error), notProcessed: true))
-            return
+            return .failed(CallOutcome(result: .failure(error), notProcessed: true))
         }
         var entries = metadata.map { WireV1.Metadata(key: $0.key.lowercased(), value: $0.value) }
         if let credential = configuration.credential, metadata[MetadataKey.authorization] == nil {
             entries.append(WireV1.Metadata(key: MetadataKey.authorization, value: "Bearer \(credential)"))
         }
-        connection.start(method: method, payload: payload, metadata: entries, deadline: deadline, complete: complete)
+        return .ready(connection, entries)
     }
 
     /// A usable connection for the next slot in round-robin order, dialling when needed.
