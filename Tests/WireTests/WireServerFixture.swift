@@ -15,6 +15,8 @@ final class WireServerFixture: @unchecked Sendable {
     let server: WireServer
     let counter = StartCounter()
     var sleepsStarted: StartCounter { counter }
+    /// The most `/test.v1.Test/Together` calls run in one coalesced handler call.
+    let largestCoalescedGroup = StartCounter()
 
     init(configure: (inout WireServerConfiguration) -> Void = { _ in }) throws {
         var configuration = WireServerConfiguration(port: 0)
@@ -32,6 +34,16 @@ final class WireServerFixture: @unchecked Sendable {
             started.add(1, ordering: .relaxed)
             usleep(UInt32(Int(request.service) ?? 0) * 1000)
             return HealthV1.DependencyStatus(name: request.service, ok: !context.deadline.isExpired)
+        }
+        let largestGroup = largestCoalescedGroup
+        router.registerCoalescing("/test.v1.Test/Together", callers: [.checkout], idempotent: true) {
+            (_: [CallContext], requests: [HealthV1.HealthCheckRequest]) -> [Result<HealthV1.DependencyStatus, RPCError>] in
+            largestGroup.max(requests.count)
+            return requests.map { request in
+                request.service.isEmpty
+                    ? .failure(RPCError(.invalidArgument, "service is required"))
+                    : .success(HealthV1.DependencyStatus(name: request.service, ok: true))
+            }
         }
         router.register("/test.v1.Test/OperatorOnly", callers: [.operator]) {
             (_: CallContext, _: HealthV1.HealthCheckRequest) in HealthV1.DependencyStatus(name: "ok", ok: true)
@@ -74,6 +86,7 @@ final class StartCounter: Sendable {
     private let value = Atomic<Int>(0)
     func add(_ amount: Int, ordering: AtomicUpdateOrdering = .relaxed) { value.add(amount, ordering: .sequentiallyConsistent) }
     func load(ordering: AtomicLoadOrdering = .relaxed) -> Int { value.load(ordering: .sequentiallyConsistent) }
+    func max(_ candidate: Int) { value.max(candidate, ordering: .sequentiallyConsistent) }
 }
 
 final class ServerBox: @unchecked Sendable {

@@ -40,6 +40,51 @@ import Testing
         #expect(frames.allSatisfy { $0.kind == .response && $0.statusCode == 0 })
     }
 
+    @Test func callsArrivingTogetherRunInOneCoalescedGroupEachWithItsOwnResult() throws {
+        let fixture = try WireServerFixture()
+        let socket = try fixture.rawSocket()
+        let credential = WireV1.Metadata(key: "authorization", value: "Bearer \(WireServerFixture.checkoutSecret)")
+        let wrongCaller = WireV1.Metadata(key: "authorization", value: "Bearer \(WireServerFixture.operatorSecret)")
+        var bytes = WirePreface.bytes
+        for callID in UInt64(1)...10 {
+            let payload: [UInt8] = switch callID {
+            case 5: [0xFF, 0xFF, 0xFF]  // not a valid message
+            case 7: HealthV1.HealthCheckRequest(service: "").serializedBytes()  // refused by the handler
+            default: HealthV1.HealthCheckRequest(service: "item-\(callID)").serializedBytes()
+            }
+            bytes += FrameEncoder.encode(WireV1.Frame(
+                kind: .request, callId: callID, method: "/test.v1.Test/Together", timeoutMicros: 5_000_000,
+                metadata: [callID == 9 ? wrongCaller : credential], payload: payload
+            ))
+        }
+        socket.write(bytes)  // one write: the server reads every call in one turn
+        let frames = try socket.readFrames(10)
+        let byCall = Dictionary(uniqueKeysWithValues: frames.map { ($0.callId, $0) })
+        #expect(byCall.count == 10)
+        for callID in UInt64(1)...10 {
+            let frame = try #require(byCall[callID])
+            switch callID {
+            case 5: #expect(StatusCode(wireValue: frame.statusCode) == .invalidArgument)
+            case 7:
+                #expect(StatusCode(wireValue: frame.statusCode) == .invalidArgument)
+                #expect(frame.statusMessage == "service is required")
+            case 9: #expect(StatusCode(wireValue: frame.statusCode) == .permissionDenied)
+            default:
+                #expect(frame.statusCode == 0)
+                let reply = try HealthV1.DependencyStatus(serializedBytes: frame.payload)
+                #expect(reply.name == "item-\(callID)")
+            }
+        }
+        #expect(fixture.largestCoalescedGroup.load() > 1, "calls read together must reach the handler together")
+    }
+
+    @Test func aSingleCoalescingCallRunsAlone() throws {
+        let fixture = try WireServerFixture()
+        let reply = try fixture.client().call("/test.v1.Test/Together", HealthV1.HealthCheckRequest(service: "one"), as: HealthV1.DependencyStatus.self)
+        #expect(reply.name == "one")
+        #expect(fixture.largestCoalescedGroup.load() == 1)
+    }
+
     @Test func oneSlowCallDoesNotStallOtherConnections() throws {
         let fixture = try WireServerFixture()
         let slow = fixture.client()

@@ -389,7 +389,9 @@ public final class WireServer: @unchecked Sendable {
             return
         }
         connection.noteAccepted(frame.callId)
-        readCalls.append(PendingCall(connection: connection, frame: frame, receivedAt: .now()))
+        readCalls.append(PendingCall(
+            connection: connection, frame: frame, receivedAt: .now(), descriptor: router.descriptor(for: frame.method)
+        ))
     }
 
     private func housekeeping(now: Deadline) {
@@ -450,9 +452,9 @@ public final class WireServer: @unchecked Sendable {
         queueLock.lock()
         while true {
             if queueHead < queue.count {
-                let call = dequeue()
+                let work = dequeueWork()
                 queueLock.unlock()
-                run(call)
+                perform(work)
                 queueLock.lock()
                 continue
             }
@@ -468,15 +470,15 @@ public final class WireServer: @unchecked Sendable {
                 leaderActive = false
                 if !loopGoesOn { loopFinished = true }
                 let refused = enqueue(calls)
-                // This worker runs the oldest queued call: one follower becomes the
-                // next leader, and more wake when further calls wait.
+                // This worker runs the oldest queued work itself; one follower
+                // becomes the next leader, and more wake when further work waits.
+                let work = queueHead < queue.count ? dequeueWork() : []
                 let waiting = queue.count - queueHead
-                if waiting > 1 { queueLock.broadcast() } else if waiting == 1 || loopFinished { queueLock.signal() }
-                if !refused.isEmpty {
-                    queueLock.unlock()
-                    for call in refused { refuse(call) }
-                    queueLock.lock()
-                }
+                if waiting > 0 { queueLock.broadcast() } else if !work.isEmpty || loopFinished { queueLock.signal() }
+                queueLock.unlock()
+                for call in refused { refuse(call) }
+                perform(work)
+                queueLock.lock()
                 continue
             }
             _ = queueLock.wait(until: .distantFuture)
@@ -498,10 +500,21 @@ public final class WireServer: @unchecked Sendable {
                                 message: "server queue is full (\(configuration.maxQueuedCalls) calls waiting)")
     }
 
-    /// Takes the oldest queued call (holding `queueLock`).
-    private func dequeue() -> PendingCall {
-        let call = queue[queueHead]
-        queueHead += 1
+    /// Most calls run together through one coalesced handler call.
+    private static let maxCoalescedCalls = 64
+
+    /// Takes the oldest queued call, with the calls of the same coalescing
+    /// method queued right behind it (holding `queueLock`).
+    private func dequeueWork() -> [PendingCall] {
+        let first = queue[queueHead]
+        var end = queueHead + 1
+        if first.descriptor?.coalescedHandler != nil {
+            while end < queue.count && end - queueHead < Self.maxCoalescedCalls && queue[end].frame.method == first.frame.method {
+                end += 1
+            }
+        }
+        let work = Array(queue[queueHead..<end])
+        queueHead = end
         if queueHead == queue.count {
             queue.removeAll(keepingCapacity: true)
             queueHead = 0
@@ -509,15 +522,46 @@ public final class WireServer: @unchecked Sendable {
             queue.removeSubrange(0..<queueHead)
             queueHead = 0
         }
-        return call
+        return work
+    }
+
+    /// Runs dequeued work: one call alone, or calls of one coalescing method together.
+    private func perform(_ work: [PendingCall]) {
+        guard let first = work.first else { return }
+        guard work.count > 1, let coalesced = first.descriptor?.coalescedHandler else {
+            for call in work { run(call) }
+            return
+        }
+        let admitted = work.compactMap(admit)
+        guard !admitted.isEmpty else { return }
+        let results = coalesced(admitted.map(\.context), admitted.map(\.call.frame.payload))
+        for (index, entry) in admitted.enumerated() {
+            let outcome = index < results.count
+                ? results[index] : .failure(RPCError(.internal, "\(first.frame.method) returned too few results"))
+            finish(entry.call, outcome: outcome, logger: entry.context.logger, caller: entry.context.caller)
+        }
     }
 
     private func run(_ call: PendingCall) {
+        guard let admitted = admit(call) else { return }
+        let outcome: Result<[UInt8], RPCError>
+        do throws(RPCError) {
+            outcome = .success(try admitted.descriptor.handler(admitted.context, call.frame.payload))
+        } catch {
+            outcome = .failure(error)
+        }
+        finish(call, outcome: outcome, logger: admitted.context.logger, caller: admitted.context.caller)
+    }
+
+    /// Checks what must hold before a handler runs; answers the call itself and
+    /// returns nil when something does not.
+    private func admit(_ call: PendingCall) -> AdmittedCall? {
         let frame = call.frame
         let connection = call.connection
-        defer { connection.finishCall(frame.callId) }
-        if connection.takeCancelled(frame.callId) { return }
-
+        if connection.takeCancelled(frame.callId) {
+            connection.finishCall(frame.callId)
+            return nil
+        }
         var metadata: [String: String] = [:]
         for entry in frame.metadata { metadata[entry.key.lowercased()] = entry.value }
         let requestID = metadata[MetadataKey.requestID] ?? "srv-\(frame.callId)-\(UInt32.random(in: 0...UInt32.max))"
@@ -528,31 +572,33 @@ public final class WireServer: @unchecked Sendable {
         callLogger[metadataKey: "request.id"] = "\(requestID)"
         callLogger[metadataKey: "method"] = "\(frame.method)"
 
-        let outcome: Result<[UInt8], RPCError>
-        var caller: Caller?
         if deadline.isExpired {
-            outcome = .failure(RPCError(.deadlineExceeded, "deadline expired before the call started"))
-        } else if let descriptor = router.descriptor(for: frame.method) {
-            switch authorize(descriptor, metadata: metadata) {
-            case .failure(let error):
-                outcome = .failure(error)
-            case .success(let authenticated):
-                caller = authenticated
-                if let authenticated { callLogger[metadataKey: "caller"] = "\(authenticated)" }
-                let context = CallContext(
-                    method: frame.method, caller: authenticated, requestID: requestID,
-                    deadline: deadline, metadata: metadata, logger: callLogger
-                )
-                do throws(RPCError) {
-                    outcome = .success(try descriptor.handler(context, frame.payload))
-                } catch {
-                    outcome = .failure(error)
-                }
-            }
-        } else {
-            outcome = .failure(RPCError(.unimplemented, "unknown method \"\(frame.method)\""))
+            finish(call, outcome: .failure(RPCError(.deadlineExceeded, "deadline expired before the call started")), logger: callLogger, caller: nil)
+            return nil
         }
+        guard let descriptor = call.descriptor else {
+            finish(call, outcome: .failure(RPCError(.unimplemented, "unknown method \"\(frame.method)\"")), logger: callLogger, caller: nil)
+            return nil
+        }
+        switch authorize(descriptor, metadata: metadata) {
+        case .failure(let error):
+            finish(call, outcome: .failure(error), logger: callLogger, caller: nil)
+            return nil
+        case .success(let authenticated):
+            if let authenticated { callLogger[metadataKey: "caller"] = "\(authenticated)" }
+            let context = CallContext(
+                method: frame.method, caller: authenticated, requestID: requestID,
+                deadline: deadline, metadata: metadata, logger: callLogger
+            )
+            return AdmittedCall(call: call, descriptor: descriptor, context: context)
+        }
+    }
 
+    /// Sends the call's response, records its metrics and log line, and ends it.
+    private func finish(_ call: PendingCall, outcome: Result<[UInt8], RPCError>, logger callLogger: Logger, caller: Caller?) {
+        let frame = call.frame
+        let connection = call.connection
+        defer { connection.finishCall(frame.callId) }
         let elapsed = Double(Deadline.now().uptimeNanoseconds - call.receivedAt.uptimeNanoseconds) / 1e9
         switch outcome {
         case .success(let payload):
@@ -594,6 +640,16 @@ private struct PendingCall: @unchecked Sendable {
     let connection: ServerConnection
     let frame: WireV1.Frame
     let receivedAt: Deadline
+    /// nil for an unknown method.
+    let descriptor: MethodDescriptor?
+}
+
+/// A call that passed the checks before its handler: not cancelled, within its
+/// deadline, a known method, an authorized caller.
+private struct AdmittedCall {
+    let call: PendingCall
+    let descriptor: MethodDescriptor
+    let context: CallContext
 }
 
 extension Duration {

@@ -155,11 +155,21 @@ public final class AuthorizationGate: Sendable {
 
     /// Decides every check, in order.
     ///
+    /// - Parameters:
+    ///   - itemLoggers: when the checks come from several calls run together,
+    ///     each check's own call logger (so a would-deny line names its request);
+    ///     nil logs every check with `logger`.
+    ///   - calls: how many calls these checks answer; each gets a duration sample.
     /// - Throws: DEADLINE_EXCEEDED when the deadline passed and some item
     ///   needing a lookup got no answer from either tier.
-    public func check(_ checks: [GateCheck], deadline: Deadline, logger: Logger) throws(RPCError) -> [Answer] {
+    public func check(
+        _ checks: [GateCheck], deadline: Deadline, logger: Logger, itemLoggers: [Logger]? = nil, calls: Int = 1
+    ) throws(RPCError) -> [Answer] {
         let started = Deadline.now()
-        defer { metrics.recordDuration(nanoseconds: Int64(Deadline.now().uptimeNanoseconds - started.uptimeNanoseconds)) }
+        defer {
+            let elapsed = Int64(Deadline.now().uptimeNanoseconds - started.uptimeNanoseconds)
+            for _ in 0..<max(1, calls) { metrics.recordDuration(nanoseconds: elapsed) }
+        }
         let configuration = runtime.withLock { $0 }
         let mode = configuration.rollout.mode
         let coverages = checks.map { configuration.rollout.coverage(of: $0.productId) }
@@ -201,6 +211,7 @@ public final class AuthorizationGate: Sendable {
             }
             metrics.record(stage: check.stage, decision: answer.decision)
             if answer.decision.isShadowWouldDeny {
+                let logger = itemLoggers.map { $0[index] } ?? logger
                 logger.info("gate.shadow.would_deny", metadata: [
                     "seller_id": "\(check.sellerId)", "product_id": "\(check.productId)", "stage": "\(check.stage)",
                     "evaluated_reason": "\(answer.decision.evaluatedReason?.rawValue ?? "none")",

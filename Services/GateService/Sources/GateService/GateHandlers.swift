@@ -14,15 +14,11 @@ enum GateHandlers {
     static let callers: Set<Caller> = [.checkout, .settlement, .operator]
 
     static func register(on router: inout MethodRouter, gate: AuthorizationGate) {
-        router.register(checkMethod, callers: callers, idempotent: true) {
-            (context: CallContext, request: GateV1.CheckRequest) throws -> GateV1.CheckResponse in
-            let check = try validated { () throws(GateRequestError) -> GateCheck in
-                try GateCheck.validated(
-                    sellerId: request.sellerId, productId: request.productId, stage: GateStage(request.stage),
-                    orderTimeMicros: request.orderTimeUnixMicros)
-            }
-            let answers = try gate.check([check], deadline: context.deadline, logger: context.logger)
-            return GateV1.CheckResponse(result: answers.first.map(GateV1.CheckResult.init))
+        // Checks arriving together (from any connections) share one Redis
+        // round trip; each call still gets its own answer and error.
+        router.registerCoalescing(checkMethod, callers: callers, idempotent: true) {
+            (contexts: [CallContext], requests: [GateV1.CheckRequest]) -> [Result<GateV1.CheckResponse, RPCError>] in
+            checkTogether(contexts: contexts, requests: requests, gate: gate)
         }
         router.register(checkBatchMethod, callers: callers, idempotent: true) {
             (context: CallContext, request: GateV1.CheckBatchRequest) throws -> GateV1.CheckBatchResponse in
@@ -37,6 +33,45 @@ enum GateHandlers {
             let answers = try gate.check(checks, deadline: context.deadline, logger: context.logger)
             return GateV1.CheckBatchResponse(results: answers.map(GateV1.CheckResult.init))
         }
+    }
+
+    /// Answers single Check calls run together: invalid requests fail alone,
+    /// the valid ones are decided in one `AuthorizationGate.check` (bounded by
+    /// the earliest deadline among them).
+    static func checkTogether(
+        contexts: [CallContext], requests: [GateV1.CheckRequest], gate: AuthorizationGate
+    ) -> [Result<GateV1.CheckResponse, RPCError>] {
+        var results = [Result<GateV1.CheckResponse, RPCError>](
+            repeating: .failure(RPCError(.internal, "not answered")), count: requests.count)
+        var checks: [GateCheck] = []
+        var indices: [Int] = []
+        checks.reserveCapacity(requests.count)
+        for (index, request) in requests.enumerated() {
+            do throws(RPCError) {
+                checks.append(try validated { () throws(GateRequestError) -> GateCheck in
+                    try GateCheck.validated(
+                        sellerId: request.sellerId, productId: request.productId, stage: GateStage(request.stage),
+                        orderTimeMicros: request.orderTimeUnixMicros)
+                })
+                indices.append(index)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        guard !checks.isEmpty else { return results }
+        let owners = indices.map { contexts[$0] }
+        let deadline = owners.map(\.deadline).min() ?? contexts[0].deadline
+        do throws(RPCError) {
+            let answers = try gate.check(
+                checks, deadline: deadline, logger: owners[0].logger,
+                itemLoggers: owners.count > 1 ? owners.map(\.logger) : nil, calls: owners.count)
+            for (position, index) in indices.enumerated() {
+                results[index] = .success(GateV1.CheckResponse(result: GateV1.CheckResult(answers[position])))
+            }
+        } catch {
+            for index in indices { results[index] = .failure(error) }
+        }
+        return results
     }
 
     private static func validated<T>(_ body: () throws(GateRequestError) -> T) throws(RPCError) -> T {
