@@ -63,10 +63,11 @@ struct EventLoopLoadGenerator {
         var metadata: [WireV1.Metadata] = []
         if let credential { metadata.append(WireV1.Metadata(key: MetadataKey.authorization, value: "Bearer \(credential)")) }
         let timeoutMicros = UInt64(timeout.microsecondsValue)
-        let templates = payloads.map {
-            RequestFrameTemplate(method: method, timeoutMicros: timeoutMicros, metadata: metadata, payload: $0)
+        func request(_ payload: [UInt8]) -> WireV1.Frame {
+            WireV1.Frame(kind: .request, method: method, timeoutMicros: timeoutMicros, metadata: metadata, payload: payload)
         }
-        try templates[0].verifyRoundTrip()
+        try RequestFrameTemplate.verifySplice(of: request(payloads[0]))
+        let templates = payloads.map { RequestFrameTemplate(request($0)) }
         let cpuBefore = ProcessCPU.now()
         let loop = try EventLoop(generator: self, templates: templates, interval: rate.map { Double(connections) / $0 })
         defer { loop.close() }
@@ -106,11 +107,11 @@ extension ScenarioContext {
 struct RequestFrameTemplate {
     /// `wire.v1.Frame` without `call_id`: kind, method, timeout, metadata, payload.
     let body: [UInt8]
-    private let expected: WireV1.Frame
 
-    init(method: String, timeoutMicros: UInt64, metadata: [WireV1.Metadata], payload: [UInt8]) {
-        expected = WireV1.Frame(kind: .request, method: method, timeoutMicros: timeoutMicros, metadata: metadata, payload: payload)
-        body = expected.serializedBytes()
+    /// A template of `frame`, whose call id must be unset.
+    init(_ frame: WireV1.Frame) {
+        precondition(frame.callId == 0, "a template leaves the call id to each call")
+        body = frame.serializedBytes()
     }
 
     /// Appends the whole frame for `callId` (length prefix, call id, body) to `buffer`.
@@ -130,18 +131,19 @@ struct RequestFrameTemplate {
         buffer.append(contentsOf: body)
     }
 
-    /// Decodes frames built by `append` with `FrameDecoder` and throws unless
-    /// they are the frames `FrameEncoder` would have sent; run once before a
-    /// load run, so a wrong splice fails loudly instead of as server errors.
-    func verifyRoundTrip() throws {
+    /// Throws unless `FrameDecoder` reads the frames `append` builds from
+    /// `frame` as `frame` with each call id. Run once before a load run, so a
+    /// wrong splice fails loudly instead of as a run full of server errors.
+    static func verifySplice(of frame: WireV1.Frame) throws {
+        let template = RequestFrameTemplate(frame)
         for callId: UInt64 in [1, 127, 128, 300, 1 << 35, .max] {
             var bytes: [UInt8] = []
-            append(callId: callId, to: &bytes)
+            template.append(callId: callId, to: &bytes)
             var decoder = FrameDecoder()
             decoder.append(bytes)
-            var frame = expected
-            frame.callId = callId
-            guard try decoder.nextFrame() == frame, decoder.bufferedByteCount == 0 else {
+            var expected = frame
+            expected.callId = callId
+            guard try decoder.nextFrame() == expected, decoder.bufferedByteCount == 0 else {
                 throw BenchError("the pre-encoded REQUEST frame for call id \(callId) does not decode as the frame it stands for")
             }
         }
@@ -290,11 +292,13 @@ private final class EventLoop {
         flush(index)
     }
 
+    private var deadlineExceeded: String { "DEADLINE_EXCEEDED: no response within \(generator.timeout) (client side)" }
+
     /// Ends the call in flight without an answer (client-side deadline) and cancels it.
     private func giveUp(_ index: Int, now: UInt64) {
         connections[index].busy = false
         if connections[index].intended >= measureFrom {
-            recorder.fail("DEADLINE_EXCEEDED: no response within \(generator.timeout) (client side)")
+            recorder.fail(deadlineExceeded)
         }
         let cancel = WireV1.Frame(kind: .cancel, callId: connections[index].callId)
         connections[index].outgoing += FrameEncoder.encode(cancel)
@@ -308,6 +312,11 @@ private final class EventLoop {
         connections[index].busy = false
         connections[index].answered += 1
         guard connections[index].intended >= measureFrom else { return }
+        // Answered, but after the client had stopped waiting (the loop had not yet noticed).
+        if now >= connections[index].deadline {
+            recorder.fail(deadlineExceeded)
+            return
+        }
         if frame.statusCode != StatusCode.ok.rawValue {
             recorder.fail("\(StatusCode(wireValue: frame.statusCode)): \(frame.statusMessage)")
             return
