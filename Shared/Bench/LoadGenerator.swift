@@ -21,6 +21,35 @@ struct LoadResult: Codable, Sendable {
     var p999: Double
     var max: Double
     var firstError: String?
+    /// CPU seconds (user + system) the o4o-bench process used during the run,
+    /// warm-up included: the cost of the load generator itself. Nil for baselines.
+    var clientCPUSeconds: Double? = nil
+}
+
+extension LoadResult {
+    /// The figures of a run whose calls were due within a measured window of `duration`.
+    init(
+        name: String, mode: String, connections: Int, offeredRate: Double?, duration: Duration,
+        histogram: Histogram<UInt64>, errors: UInt64, firstError: String?, clientCPUSeconds: Double?
+    ) {
+        let seconds = Double(duration.microsecondsValue) / 1e6
+        self.init(
+            name: name, mode: mode, connections: connections, offeredRate: offeredRate,
+            achievedRate: Double(histogram.totalCount) / seconds, calls: histogram.totalCount, errors: errors,
+            p50: Double(histogram.valueAtPercentile(50)), p90: Double(histogram.valueAtPercentile(90)),
+            p95: Double(histogram.valueAtPercentile(95)), p99: Double(histogram.valueAtPercentile(99)),
+            p999: Double(histogram.valueAtPercentile(99.9)), max: Double(histogram.max), firstError: firstError,
+            clientCPUSeconds: clientCPUSeconds
+        )
+    }
+
+    /// One console line: rate, latencies, errors and what the run cost the load generator.
+    var summaryLine: String {
+        var line = "  \(name): \(Int(achievedRate)) calls/s, p50 \(Int(p50)) µs, p95 \(Int(p95 ?? p99)) µs, p99 \(Int(p99)) µs, \(errors) errors"
+        if let clientCPUSeconds { line += String(format: ", o4o-bench CPU %.2f s", clientCPUSeconds) }
+        if let firstError { line += " (first: \(firstError))" }
+        return line
+    }
 }
 
 /// Drives an operation with many workers, each owning its own connection.
@@ -49,6 +78,7 @@ struct LoadGenerator {
 
     private func run(rate: Double?) throws -> LoadResult {
         let operations = try (0..<connections).map { try makeOperation($0) }
+        let cpuBefore = ProcessCPU.now()
         let recorders = (0..<connections).map { _ in WorkerRecorder() }
         let start = Deadline.after(micros: 50_000)
         let measureFrom = Deadline(uptimeNanoseconds: start.uptimeNanoseconds + UInt64(warmup.microsecondsValue) * 1000)
@@ -85,20 +115,19 @@ struct LoadGenerator {
             thread.start()
         }
         group.wait()
+        let cpu = ProcessCPU.now().seconds(since: cpuBefore)
         var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var errors: UInt64 = 0
         var firstError: String?
         for recorder in recorders {
             recorder.merge(into: &merged, errors: &errors, firstError: &firstError)
         }
-        let seconds = Double(duration.microsecondsValue) / 1e6
-        return LoadResult(
-            name: name, mode: rate == nil ? "closed" : "open", connections: connections, offeredRate: rate,
-            achievedRate: Double(merged.totalCount) / seconds, calls: merged.totalCount, errors: errors,
-            p50: Double(merged.valueAtPercentile(50)), p90: Double(merged.valueAtPercentile(90)),
-            p95: Double(merged.valueAtPercentile(95)), p99: Double(merged.valueAtPercentile(99)), p999: Double(merged.valueAtPercentile(99.9)),
-            max: Double(merged.max), firstError: firstError
+        let result = LoadResult(
+            name: name, mode: rate == nil ? "closed" : "open", connections: connections, offeredRate: rate, duration: duration,
+            histogram: merged, errors: errors, firstError: firstError, clientCPUSeconds: cpu
         )
+        print(result.summaryLine)
+        return result
     }
 }
 
@@ -122,6 +151,34 @@ final class WorkerRecorder: @unchecked Sendable {
         merged.add(histogram)
         total += errors
         if first == nil { first = firstError }
+    }
+
+    /// The figures of a run that only this recorder saw.
+    func result(
+        name: String, mode: String, connections: Int, offeredRate: Double?, duration: Duration, clientCPUSeconds: Double?
+    ) -> LoadResult {
+        LoadResult(
+            name: name, mode: mode, connections: connections, offeredRate: offeredRate, duration: duration,
+            histogram: histogram, errors: errors, firstError: firstError, clientCPUSeconds: clientCPUSeconds
+        )
+    }
+}
+
+/// User plus system CPU time of this whole process.
+struct ProcessCPU {
+    var user: Double
+    var system: Double
+
+    static func now() -> ProcessCPU {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return ProcessCPU(user: seconds(usage.ru_utime), system: seconds(usage.ru_stime))
+    }
+
+    /// Total CPU seconds used since `earlier`.
+    func seconds(since earlier: ProcessCPU) -> Double {
+        (user - earlier.user) + (system - earlier.system)
     }
 }
 
