@@ -178,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "O4OBench",
             dependencies: [
-                "Wire", "Proto", "Storage", "PolicyCore", argumentParser,
+                "Wire", "CWireSystem", "Proto", "Storage", "PolicyCore", argumentParser,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Shared/Bench",
