@@ -266,8 +266,9 @@ enum InboxSQL {
     /// `inbox_outbox_pending`, joined with the pair's current state: the
     /// outbox row says *which* pair changed; the relay writes the pair's
     /// newest state (never older than the row; the CAS refuses anything older
-    /// than what Redis holds). Rows of one pair are inserted under the pair's
-    /// locks, so id order is version order within a pair.
+    /// than what Redis holds). Transitions of one pair are sequential (each
+    /// starts after the previous one committed), so id order is version
+    /// order within a pair.
     static let outboxPending = """
         SELECT o.id, o.seller_id, o.product_id, s.version, s.status,
                coalesce(inbox.unix_micros(s.approved_at), 0) AS approved_at_micros,
