@@ -95,12 +95,66 @@ enum InboxScenarios {
              WHERE seller_id = $1 AND status IN ('REQUESTED', 'APPROVED')
             """, [.text(hotSeller)]
         ).first?.int64(0) ?? -1
-        let invariantsHold = overLimit == 0 && unaudited == 0 && hotApproved <= limit && hotOpen <= limit
+        // Every request's history is complete: one audit event per transition its status implies
+        // (REQUESTED 1, APPROVED/REJECTED/CANCELLED 2, REVOKED 3), each with an outbox row.
+        let badHistory = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM inbox.authorization_requests r
+             WHERE r.seller_id LIKE $1
+               AND (SELECT count(*) FROM inbox.audit_events a WHERE a.request_id = r.id)
+                   <> CASE r.status WHEN 'REQUESTED' THEN 1 WHEN 'REVOKED' THEN 3 ELSE 2 END
+            """, [.text(run + "-%")]
+        ).first?.int64(0) ?? -1
+        let withoutOutbox = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM inbox.audit_events a
+              JOIN inbox.authorization_requests r ON r.id = a.request_id
+             WHERE r.seller_id LIKE $1 AND a.from_status IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM inbox.cache_outbox o
+                                WHERE o.seller_id = r.seller_id AND o.product_id = r.product_id
+                                  AND o.version = a.version)
+            """, [.text(run + "-%")]
+        ).first?.int64(0) ?? -1
+        // The pair state the gate reads is the pair's latest request, status and version.
+        let staleState = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM inbox.authorization_requests r
+              LEFT JOIN inbox.authorization_state s ON s.seller_id = r.seller_id AND s.product_id = r.product_id
+             WHERE r.seller_id LIKE $1
+               AND r.version = (SELECT max(v.version) FROM inbox.authorization_requests v
+                                 WHERE v.seller_id = r.seller_id AND v.product_id = r.product_id)
+               AND (s.request_id IS DISTINCT FROM r.id OR s.status <> r.status OR s.version <> r.version)
+            """, [.text(run + "-%")]
+        ).first?.int64(0) ?? -1
+        let duplicateOpen = try connection.queryUnprepared(
+            """
+            SELECT count(*) FROM (SELECT 1 FROM inbox.authorization_requests
+                                   WHERE seller_id LIKE $1 AND status IN ('REQUESTED', 'APPROVED')
+                                   GROUP BY seller_id, product_id HAVING count(*) > 1) AS twice
+            """, [.text(run + "-%")]
+        ).first?.int64(0) ?? -1
+        // Redis took every write-through: the relay marks outbox rows applied within ~250 ms
+        // of the decision (a row stays pending only while Redis refused or was unreachable).
+        var unapplied: Int64 = -1
+        for _ in 0..<20 {
+            unapplied = try connection.queryUnprepared(
+                "SELECT count(*) FROM inbox.cache_outbox WHERE seller_id LIKE $1 AND applied_at IS NULL",
+                [.text(run + "-%")]
+            ).first?.int64(0) ?? -1
+            if unapplied == 0 { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        let invariantsHold =
+            overLimit == 0 && unaudited == 0 && hotApproved <= limit && hotOpen <= limit && badHistory == 0
+            && withoutOutbox == 0 && staleState == 0 && duplicateOpen == 0 && unapplied == 0
         report.goals.append(GoalVerdict(
             issue: "#4", goal: "≥ 1,500 decisions/s (one hot seller) with every invariant holding",
             measured: "\(Int(decisionsPerSecond)) decisions/s (\(Int(peak.achievedRate)) calls/s, 3 decisions per 5 calls), "
                 + "p99 \(Int(peak.p99)) µs, \(peak.errors) errors; sellers over the limit (\(limit)): \(overLimit); "
-                + "rows without their audit event: \(unaudited); hot seller open \(hotOpen), approved \(hotApproved)",
+                + "rows without their audit event: \(unaudited); rows with an incomplete history: \(badHistory); "
+                + "transitions without an outbox row: \(withoutOutbox); outbox rows Redis has not taken: \(unapplied); "
+                + "pairs whose state is not their latest request: \(staleState); pairs with two open requests: "
+                + "\(duplicateOpen); hot seller open \(hotOpen), approved \(hotApproved)",
             met: decisionsPerSecond >= 1_500 && peak.errors == 0 && invariantsHold))
         if productCursor.exhausted {
             report.notes.append("inbox: the hot seller's \(hotProducts) products ran out during the run; raise hotProducts")

@@ -72,4 +72,33 @@ import Testing
         #expect(throws: InboxError.self) { try ActorRule.authorizeListing(of: .supplier("sup-1"), by: seller("sup-1")) }
         #expect(throws: InboxError.self) { try ActorRule.authorizeListing(of: .seller("s-1"), by: seller("s-2")) }
     }
+
+    @Test(arguments: InboxAction.allCases)
+    func theDecisionScopeAdmitsExactlyWhatAuthorizeAllows(action: InboxAction) throws {
+        let actors = [
+            try seller("s-1"), try seller("s-2"), try seller("sup-1"),
+            try supplier("sup-1"), try supplier("sup-2"), try supplier("s-1"),
+            try operatorActor(),
+        ]
+        let requests = [
+            parties,
+            RequestParties(sellerId: "s-2", productId: "p-2", supplierId: "sup-2"),
+            RequestParties(sellerId: "sup-1", productId: "p-3", supplierId: "s-1"),
+        ]
+        for actor in actors {
+            let scope = ActorRule.decisionScope(action, by: actor)
+            for request in requests {
+                let allowed = (try? ActorRule.authorize(action, by: actor, on: request)) != nil
+                #expect(scope.admits(request) == allowed, "\(action) by \(actor) on \(request)")
+            }
+        }
+    }
+
+    @Test func decisionScopesNameTheActorsOwnId() throws {
+        #expect(ActorRule.decisionScope(.approve, by: try supplier("sup-1")) == .supplier("sup-1"))
+        #expect(ActorRule.decisionScope(.cancel, by: try seller("s-1")) == .seller("s-1"))
+        #expect(ActorRule.decisionScope(.revoke, by: try operatorActor()) == .anyRequest)
+        #expect(ActorRule.decisionScope(.approve, by: try operatorActor()) == .nobody)
+        #expect(ActorRule.decisionScope(.cancel, by: try supplier("sup-1")) == .nobody)
+    }
 }

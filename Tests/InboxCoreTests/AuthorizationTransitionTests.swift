@@ -55,4 +55,19 @@ import Testing
         let fromStates = AuthorizationTransition.all.compactMap(\.from)
         #expect(fromStates.allSatisfy { !$0.isTerminal })
     }
+
+    @Test(arguments: [InboxAction.approve, .reject, .cancel, .revoke])
+    func eachDecisionHasExactlyOneLegalFromState(action: InboxAction) throws {
+        let decision = try #require(AuthorizationTransition.decision(action))
+        let from = try #require(decision.from)
+        #expect(decision.action == action)
+        #expect(try AuthorizationTransition.applying(action, to: from) == decision)
+        for other in AuthorizationStatus.allCases where other != from {
+            #expect(throws: InboxError.self) { try AuthorizationTransition.applying(action, to: other) }
+        }
+    }
+
+    @Test func requestIsNotADecision() {
+        #expect(AuthorizationTransition.decision(.request) == nil)
+    }
 }

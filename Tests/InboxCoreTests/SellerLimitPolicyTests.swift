@@ -59,4 +59,30 @@ import Testing
         let error = #expect(throws: InboxError.self) { try SellerLimitPolicy(limit: limit) }
         #expect(error?.message.hasPrefix("SELLER_PRODUCT_LIMIT:") == true)
     }
+
+    @Test func anApprovalSkipsTheLockOnlyWhileEverythingHeldFitsTheLimit() throws {
+        let policy = try SellerLimitPolicy(limit: 10)
+        // holding counts the request being approved.
+        #expect(policy.approvalIsSafeWithoutLock(holding: 1))
+        #expect(policy.approvalIsSafeWithoutLock(holding: 10))
+        #expect(!policy.approvalIsSafeWithoutLock(holding: 11))
+        #expect(try !SellerLimitPolicy(limit: 0).approvalIsSafeWithoutLock(holding: 1))
+    }
+
+    @Test func whenTheUnlockedApprovalAppliesTheLockedCheckAllowsToo() throws {
+        // Whatever mix of approved and pending a seller holds within the limit,
+        // the locked check would also allow the approval: the fast path never
+        // approves what the lock path refuses.
+        for limit in 0...12 {
+            let policy = try SellerLimitPolicy(limit: limit)
+            for approvedOthers in 0...14 {
+                for otherPending in 0...14 {
+                    let holding = approvedOthers + otherPending + 1
+                    if policy.approvalIsSafeWithoutLock(holding: holding) {
+                        #expect(policy.decideApproval(approvedOthers: approvedOthers) == .allowed)
+                    }
+                }
+            }
+        }
+    }
 }

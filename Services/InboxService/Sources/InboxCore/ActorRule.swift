@@ -16,6 +16,33 @@ public struct RequestParties: Sendable, Hashable {
     }
 }
 
+/// The requests one actor may apply one decision to, as a filter on the
+/// request's parties (``ActorRule/decisionScope(_:by:)``).
+///
+/// The store puts it into the guarded write itself, so a decision checks
+/// its actor in the same statement that changes the row (one round trip);
+/// ``ActorRule/authorize(_:by:on:)`` stays the rule that words a refusal.
+public enum DecisionScope: Sendable, Hashable {
+    /// No request: the actor's role never takes this action.
+    case nobody
+    /// Requests of this seller.
+    case seller(String)
+    /// Requests for products of this supplier.
+    case supplier(String)
+    /// Every request (an operator revoking).
+    case anyRequest
+
+    /// Whether a request with `parties` is in scope.
+    public func admits(_ parties: RequestParties) -> Bool {
+        switch self {
+        case .nobody: false
+        case .seller(let id): parties.sellerId == id
+        case .supplier(let id): parties.supplierId == id
+        case .anyRequest: true
+        }
+    }
+}
+
 /// Who may do what in the inbox.
 ///
 /// - request: a seller, for itself only.
@@ -61,6 +88,18 @@ public enum ActorRule {
                     "\(action): supplier \(actor.id) does not own product \(parties.productId)"
                 )
             }
+        }
+    }
+
+    /// The requests `actor` may apply `action` to: exactly the parties for
+    /// which ``authorize(_:by:on:)`` does not throw (unit tests check every
+    /// role, action and party combination against it).
+    public static func decisionScope(_ action: InboxAction, by actor: Actor) -> DecisionScope {
+        switch (action, actor.role) {
+        case (.request, .seller), (.cancel, .seller): .seller(actor.id)
+        case (.approve, .supplier), (.reject, .supplier), (.revoke, .supplier): .supplier(actor.id)
+        case (.revoke, .operator): .anyRequest
+        default: .nobody
         }
     }
 

@@ -33,6 +33,16 @@ public struct AuthorizationTransition: Sendable, Hashable, CustomStringConvertib
         AuthorizationTransition(action: .revoke, from: .approved, to: .revoked),
     ]
 
+    /// The one transition a decision (approve, reject, cancel, revoke) makes;
+    /// nil for `.request`, which creates a row instead. Each decision applies
+    /// from exactly one state, so a store can write it as a guarded update
+    /// (`WHERE status = from`) and explain a refusal afterwards with
+    /// ``applying(_:to:)``.
+    public static func decision(_ action: InboxAction) -> AuthorizationTransition? {
+        guard action != .request else { return nil }
+        return all.first { $0.action == action }
+    }
+
     /// The transition `action` makes from `current`.
     ///
     /// - Throws: `FAILED_PRECONDITION` naming the current state when the

@@ -11,10 +11,22 @@
 /// approved authorizations must be fewer than the limit. Pending requests do
 /// not block an approval (the request being approved is itself one of them).
 ///
-/// Both checks run inside the transaction that holds the seller's lock row
-/// (`SELECT ... FOR UPDATE` on `inbox.seller_locks`), on counts read under
-/// that lock, so concurrent requests or approvals for one seller serialize
-/// and no count-then-insert race exists.
+/// Requests run inside the transaction that holds the seller's lock row
+/// (`inbox.seller_locks`), on counts read under that lock, so concurrent
+/// requests of one seller serialize and no count-then-insert race exists.
+///
+/// **Approvals without the lock.** An approval turns a pending request into
+/// an approved one: it never changes approved + pending. Only a request
+/// raises that sum, and only while it stays within the limit (under the
+/// lock). So when the seller's approved + pending, read in any snapshot,
+/// is within the limit, it stays within it, and the approval cannot
+/// overshoot whatever else commits meanwhile: it needs no lock
+/// (``approvalIsSafeWithoutLock(holding:)``). Only when the limit was lowered
+/// below what the seller holds does an approval take the lock and re-check
+/// the approved count (``decideApproval(approvedOthers:)``). While instances
+/// disagree on the limit (the 2 s a flag change takes to reach every
+/// instance), a seller holds at most the highest limit in force, as with a
+/// lock on every approval.
 public struct SellerLimitPolicy: Sendable, Hashable {
     /// The seed's default (`SELLER_PRODUCT_LIMIT=10`).
     public static let defaultLimit = 10
@@ -53,6 +65,14 @@ public struct SellerLimitPolicy: Sendable, Hashable {
     public func decideApproval(approvedOthers: Int) -> Decision {
         let holding = max(0, approvedOthers)
         return holding < limit ? .allowed : .refused(limit: limit, holding: holding)
+    }
+
+    /// Whether an approval may skip the seller lock: the seller's approved +
+    /// pending requests (`holding`, the request being approved included),
+    /// read in any snapshot, are within the limit, so no interleaving of
+    /// approvals can take the approved count past it (see the type's notes).
+    public func approvalIsSafeWithoutLock(holding: Int) -> Bool {
+        holding <= limit
     }
 
     /// ``decideRequest(approved:pending:)`` as a throwing check.

@@ -21,16 +21,35 @@ enum InboxSQL {
           LEFT JOIN catalog.products p ON p.id = $2::text
         """
 
-    static let sellerLockCreate =
-        "INSERT INTO inbox.seller_locks (seller_id) VALUES ($1::text) ON CONFLICT (seller_id) DO NOTHING"
+    /// `inbox_seller_lock_take`: locks the seller's lock row until COMMIT,
+    /// creating it on the seller's first request. `DO UPDATE ... WHERE false`
+    /// locks a conflicting row without writing a new version of it (the
+    /// INSERT documentation: "all rows will be locked when the ON CONFLICT DO
+    /// UPDATE action is taken"); a concurrent first request of the same
+    /// seller waits on this insert. An unknown seller fails the foreign key
+    /// (23503 on `seller_locks_seller_id_fkey`), so the statement that
+    /// follows never runs without the lock.
+    static let sellerLockTake = """
+        INSERT INTO inbox.seller_locks AS l (seller_id) VALUES ($1::text)
+        ON CONFLICT (seller_id) DO UPDATE SET seller_id = EXCLUDED.seller_id WHERE false
+        """
 
-    static let sellerLock = "SELECT seller_id FROM inbox.seller_locks WHERE seller_id = $1::text FOR UPDATE"
+    /// `inbox_seller_lock_take` for the seller of request $1 (Approve when
+    /// the seller's holdings exceed the limit). No request: no lock, and the
+    /// guarded update that follows finds no row either.
+    static let sellerLockTakeOfRequest = """
+        INSERT INTO inbox.seller_locks AS l (seller_id)
+        SELECT r.seller_id FROM inbox.authorization_requests r WHERE r.id = $1::uuid
+        ON CONFLICT (seller_id) DO UPDATE SET seller_id = EXCLUDED.seller_id WHERE false
+        """
 
     static let requestByKey = """
         SELECT \(requestColumns) FROM inbox.authorization_requests
          WHERE seller_id = $1::text AND idempotency_key = $2::text
         """
 
+    /// `inbox_request_preflight`: what a refused Request is explained from
+    /// (read after the guarded insert wrote nothing).
     static let requestPreflight = """
         SELECT count(*) FILTER (WHERE status = 'APPROVED')                 AS approved,
                count(*) FILTER (WHERE status = 'REQUESTED')                AS pending,
@@ -45,12 +64,44 @@ enum InboxSQL {
          WHERE seller_id = $1::text AND status IN ('REQUESTED', 'APPROVED')
         """
 
+    /// `inbox_request_insert`, guarded: runs after `inbox_seller_lock_take`
+    /// in the same transaction, and inserts only when every rule of Request
+    /// holds on what is committed now (no row with this key, no open request
+    /// for the pair, approved + pending below the limit, no rejection within
+    /// the cooldown). Each condition is the SQL form of the Swift rule named
+    /// beside it; zero rows means a refusal the store then explains from
+    /// `inbox_request_preflight` with those very rules.
+    ///
+    /// $1 seller, $2 product, $3 key, $4 note, $5 caller, $6 "now" in unix
+    /// micros (NULL: `statement_timestamp()`; tests inject a clock),
+    /// $7 `SELLER_PRODUCT_LIMIT`, $8 the cooldown in micros.
     static let requestInsert = """
-        WITH req AS (
+        WITH allowed AS (
+            SELECT p.supplier_id
+              FROM catalog.products p
+             WHERE p.id = $2::text
+               -- replay (IdempotencyKey): the key is new for this seller
+               AND NOT EXISTS (SELECT 1 FROM inbox.authorization_requests k
+                                WHERE k.seller_id = $1::text AND k.idempotency_key = $3::text)
+               -- one open request per pair
+               AND NOT EXISTS (SELECT 1 FROM inbox.authorization_requests o
+                                WHERE o.seller_id = $1::text AND o.product_id = $2::text
+                                  AND o.status IN ('REQUESTED', 'APPROVED'))
+               -- SellerLimitPolicy.decideRequest: approved + pending < limit
+               AND (SELECT count(*) FROM inbox.authorization_requests h
+                     WHERE h.seller_id = $1::text AND h.status IN ('REQUESTED', 'APPROVED')) < $7::int
+               -- RejectCooldown.decide: blocked while now < rejected_at + cooldown
+               AND NOT EXISTS (SELECT 1 FROM inbox.authorization_requests c
+                                WHERE c.seller_id = $1::text AND c.product_id = $2::text
+                                  AND c.status = 'REJECTED'
+                                  AND coalesce($6::bigint, inbox.unix_micros(statement_timestamp()))
+                                      < inbox.unix_micros(c.decided_at) + $8::bigint)
+        ), req AS (
             INSERT INTO inbox.authorization_requests
                    (seller_id, product_id, supplier_id, idempotency_key, note, created_at, version)
-            VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, statement_timestamp(),
-                    nextval('inbox.authorization_version_seq'))
+            SELECT $1::text, $2::text, allowed.supplier_id, $3::text, $4::text, statement_timestamp(),
+                   nextval('inbox.authorization_version_seq')
+              FROM allowed
             RETURNING *
         ), state AS (
             INSERT INTO inbox.authorization_state AS s
@@ -63,47 +114,60 @@ enum InboxSQL {
         ), audit AS (
             INSERT INTO inbox.audit_events
                    (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
-            SELECT id, NULL, status, 'seller', seller_id, $6::text, '', version, created_at FROM req
+            SELECT id, NULL, status, 'seller', seller_id, $5::text, '', version, created_at FROM req
         ), outbox AS (
             INSERT INTO inbox.cache_outbox (seller_id, product_id, version, state, created_at)
             SELECT seller_id, product_id, version, status, created_at FROM req
             RETURNING id AS outbox_id
         )
-        SELECT \(requestColumns), outbox.outbox_id, (SELECT count(*) FROM state) AS state_rows
+        SELECT \(requestColumns), outbox.outbox_id,
+               inbox.require((SELECT count(*) FROM state) = 1, 'request wrote no pair state row') AS state_ok
           FROM req, outbox
         """
 
-    static let sellerApprovedCount = """
-        SELECT count(*) FROM inbox.authorization_requests
-         WHERE seller_id = $1::text AND status = 'APPROVED'
+    /// How a guarded decision bounds the seller's holdings (approve only).
+    enum LimitGuard {
+        /// Reject, cancel, revoke: they only lower a seller's holdings.
+        case notNeeded
+        /// Approve without the seller lock: approved + pending, the request
+        /// itself included, within the limit
+        /// (`SellerLimitPolicy.approvalIsSafeWithoutLock`).
+        case holdingWithinLimit
+        /// Approve under the seller lock: the other approved rows below the
+        /// limit (`SellerLimitPolicy.decideApproval`), counted in this
+        /// statement's snapshot, taken after the lock was granted.
+        case approvedBelowLimit
+
+        var condition: String {
+            switch self {
+            case .notNeeded:
+                ""
+            case .holdingWithinLimit:
+                "\n" + """
+                   AND (SELECT count(*) FROM inbox.authorization_requests h
+                         WHERE h.seller_id = r.seller_id AND h.status IN ('REQUESTED', 'APPROVED')) <= $11::int
+                """
+            case .approvedBelowLimit:
+                "\n" + """
+                   AND (SELECT count(*) FROM inbox.authorization_requests a
+                         WHERE a.seller_id = r.seller_id AND a.status = 'APPROVED') < $11::int
+                """
+            }
+        }
+    }
+
+    /// `inbox_transition`, guarded: the update applies only when the row is
+    /// in the decision's one legal from-state (`AuthorizationTransition.decision`),
+    /// the actor's `DecisionScope` admits it and, for approve, the limit
+    /// guard holds. Zero rows means a refusal the store then explains from
+    /// `inbox_request_diagnosis` with the Swift rules.
+    ///
+    /// $1 id, $2 from status, $3 to status, $4 actor role, $5 actor id,
+    /// $6 caller, $7 reason ('' when none), $8 the scope's seller (NULL: any),
+    /// $9 the scope's supplier (NULL: any), $10 false when the scope admits
+    /// nobody, $11 `SELLER_PRODUCT_LIMIT` (approve only).
+    static func transition(_ limit: LimitGuard) -> String {
         """
-
-    static let requestLock = "SELECT status FROM inbox.authorization_requests WHERE id = $1::uuid FOR UPDATE"
-
-    /// `inbox_request_lock` returning the parties too, so the lock and the
-    /// authorization input arrive in the same round trip.
-    static let requestLockWithParties = """
-        SELECT seller_id, product_id, supplier_id, status
-          FROM inbox.authorization_requests WHERE id = $1::uuid FOR UPDATE
-        """
-
-    /// `inbox_seller_lock` for the seller of request $1 (Approve), so it can
-    /// be pipelined before the request's row is read. No row: unknown request
-    /// (or a seller without a lock row, see the store).
-    static let sellerLockOfRequest = """
-        SELECT l.seller_id FROM inbox.seller_locks l
-         WHERE l.seller_id = (SELECT r.seller_id FROM inbox.authorization_requests r WHERE r.id = $1::uuid)
-           FOR UPDATE OF l
-        """
-
-    /// `inbox_seller_approved_count` for the seller of request $1.
-    static let sellerApprovedCountOfRequest = """
-        SELECT count(*) FROM inbox.authorization_requests
-         WHERE seller_id = (SELECT r.seller_id FROM inbox.authorization_requests r WHERE r.id = $1::uuid)
-           AND status = 'APPROVED'
-        """
-
-    static let transition = """
         WITH req AS (
             UPDATE inbox.authorization_requests r
                SET status     = $3::text,
@@ -114,6 +178,9 @@ enum InboxSQL {
                    revoked_by = CASE WHEN $3::text = 'REVOKED' THEN $5::text END,
                    version    = nextval('inbox.authorization_version_seq')
              WHERE r.id = $1::uuid AND r.status = $2::text
+               AND $10::boolean
+               AND ($8::text IS NULL OR r.seller_id = $8::text)
+               AND ($9::text IS NULL OR r.supplier_id = $9::text)\(limit.condition)
             RETURNING r.*
         ), state AS (
             UPDATE inbox.authorization_state s
@@ -135,8 +202,26 @@ enum InboxSQL {
             SELECT seller_id, product_id, version, status, statement_timestamp() FROM req
             RETURNING id AS outbox_id
         )
-        SELECT \(requestColumns), outbox.outbox_id, (SELECT count(*) FROM state) AS state_rows
+        SELECT \(requestColumns), outbox.outbox_id,
+               inbox.require((SELECT count(*) FROM state) = 1, 'transition updated no pair state row') AS state_ok
           FROM req, outbox
+        """
+    }
+
+    static let decide = transition(.notNeeded)
+    static let approveUnlocked = transition(.holdingWithinLimit)
+    static let approveLocked = transition(.approvedBelowLimit)
+
+    /// `inbox_request_diagnosis`: a request's parties and status with its
+    /// seller's counts, read after a guarded decision wrote nothing, to
+    /// explain why (or to find that approving needs the seller lock).
+    static let requestDiagnosis = """
+        SELECT r.seller_id, r.product_id, r.supplier_id, r.status,
+               (SELECT count(*) FROM inbox.authorization_requests a
+                 WHERE a.seller_id = r.seller_id AND a.status = 'APPROVED') AS approved,
+               (SELECT count(*) FROM inbox.authorization_requests h
+                 WHERE h.seller_id = r.seller_id AND h.status IN ('REQUESTED', 'APPROVED')) AS holding
+          FROM inbox.authorization_requests r WHERE r.id = $1::uuid
         """
 
     static let get = "SELECT \(requestColumns) FROM inbox.authorization_requests WHERE id = $1::uuid"
@@ -181,8 +266,9 @@ enum InboxSQL {
     /// `inbox_outbox_pending`, joined with the pair's current state: the
     /// outbox row says *which* pair changed; the relay writes the pair's
     /// newest state (never older than the row; the CAS refuses anything older
-    /// than what Redis holds). Rows of one pair are inserted under the pair's
-    /// locks, so id order is version order within a pair.
+    /// than what Redis holds). Transitions of one pair are sequential (each
+    /// starts after the previous one committed), so id order is version
+    /// order within a pair.
     static let outboxPending = """
         SELECT o.id, o.seller_id, o.product_id, s.version, s.status,
                coalesce(inbox.unix_micros(s.approved_at), 0) AS approved_at_micros,

@@ -1,9 +1,13 @@
 public import InboxCore
 public import Storage
 
-/// ``AuthorizationStore`` on PostgreSQL: the README's statements, one READ
-/// COMMITTED transaction per action, lock order seller lock → request row →
-/// state row (so actions cannot deadlock one another).
+/// ``AuthorizationStore`` on PostgreSQL: the README's statements. Every
+/// write is one round trip: a guarded statement that commits by itself, or
+/// (when the seller's limit is at stake) BEGIN, the seller lock, the guarded
+/// statement and COMMIT in one pipeline. Lock order seller lock → request
+/// row → state row (so actions cannot deadlock one another). A write that
+/// changes nothing is explained afterwards by the Swift rules of
+/// `InboxCore`, which word every refusal.
 public final class PostgresAuthorizationStore: AuthorizationStore {
     /// Reads "now" for the cooldown, in unix microseconds. nil: PostgreSQL's
     /// `statement_timestamp()` read under the seller lock (production). Tests
@@ -19,6 +23,11 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
         self.clock = clock
     }
 
+    /// How often a write is tried again when it wrote nothing yet its
+    /// explanation finds no rule refusing it (the data moved in between,
+    /// e.g. a revoke freed a slot): rare, and bounded.
+    static let writeAttempts = 3
+
     // MARK: - Request
 
     public func request(_ request: NewRequest, rules: InboxRules, deadline: Deadline) throws -> RequestOutcome {
@@ -26,64 +35,67 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
         let product = PostgresValue.text(request.productId)
         let key = PostgresValue.text(request.idempotencyKey.rawValue)
         return try pool.withConnection(deadline: deadline) { connection in
-            do {
-                // One round trip: BEGIN, the catalog, the seller lock, then under it the key and the preflight.
-                return try Self.transaction(
-                    on: connection, opening: [
-                        PostgresStatement(InboxSQL.catalogLookup, [seller, product]),
-                        PostgresStatement(InboxSQL.sellerLock, [seller]),
-                        PostgresStatement(InboxSQL.requestByKey, [seller, key]),
-                        PostgresStatement(InboxSQL.requestPreflight, [seller, product]),
-                    ], deadline: deadline
-                ) { results in
-                    guard let catalog = results[0].first else { throw InboxStoreInvariantError("catalog lookup returned no row") }
-                    guard try catalog.bool("seller_exists") else {
-                        throw InboxError.notFound("seller_id: no seller \(request.sellerId) in the catalog")
+            for _ in 0..<Self.writeAttempts {
+                // One round trip: BEGIN, the seller lock, the guarded insert, COMMIT. The lock is
+                // held for the insert's server-side work and the commit, nothing else.
+                let now: PostgresValue? = clock.map { .int64($0()) }
+                let insert = PostgresStatement(
+                    InboxSQL.requestInsert,
+                    [seller, product, key, .text(request.note.text), .text(request.caller), now,
+                     .int64(Int64(rules.limit.limit)), .int64(rules.cooldown.durationMicros)])
+                do {
+                    let inserted = try Self.lockedWrite(
+                        on: connection, lock: PostgresStatement(InboxSQL.sellerLockTake, [seller]), write: insert,
+                        deadline: deadline)
+                    if let row = inserted.first {
+                        return RequestOutcome(
+                            request: try Self.decodeRequest(row), replayed: false, outboxID: try row.int64("outbox_id"))
                     }
-                    guard let supplierId = try catalog.decodeIfPresent(String.self, "supplier_id") else {
-                        throw InboxError.notFound("product_id: no product \(request.productId) in the catalog")
+                } catch let error as PostgresError where error.isUniqueViolation {
+                    // Backstops: the seller lock makes both unreachable.
+                    if error.constraint == "authorization_requests_one_open_per_pair" {
+                        throw InboxError.failedPrecondition(
+                            "cannot request: seller \(request.sellerId) already holds an open request for product "
+                                + "\(request.productId); a pair holds one open request at a time")
                     }
-                    var byKey = results[2]
-                    var preflight = results[3]
-                    if results[1].isEmpty {
-                        // The seller's first request: create the lock row, take it, and read again under it.
-                        let again = try connection.pipeline([
-                            PostgresStatement(InboxSQL.sellerLockCreate, [seller]),
-                            PostgresStatement(InboxSQL.sellerLock, [seller]),
-                            PostgresStatement(InboxSQL.requestByKey, [seller, key]),
-                            PostgresStatement(InboxSQL.requestPreflight, [seller, product]),
-                        ], deadline: deadline)
-                        byKey = again[2]
-                        preflight = again[3]
-                    }
-                    return try self.requestLocked(
-                        request, supplierId: supplierId, byKey: byKey.first, preflight: preflight.first, rules: rules,
-                        on: connection, deadline: deadline)
-                }
-            } catch let error as PostgresError where error.isUniqueViolation {
-                // Backstops: the seller lock makes both unreachable.
-                if error.constraint == "authorization_requests_one_open_per_pair" {
-                    throw InboxError.failedPrecondition(
-                        "cannot request: seller \(request.sellerId) already holds an open request for product "
-                            + "\(request.productId); a pair holds one open request at a time")
-                }
-                if error.constraint == "authorization_requests_idempotency_key",
-                    let first = try connection.query(InboxSQL.requestByKey, [seller, key], deadline: deadline).first
+                    if error.constraint != "authorization_requests_idempotency_key" { throw error }
+                } catch let error as PostgresError
+                    where error.code == PostgresError.SQLState.foreignKeyViolation && error.table == "seller_locks"
                 {
-                    return try Self.replay(try Self.decodeRequest(first), of: request)
+                    // An unknown seller: the explanation below names it.
                 }
-                throw error
+                // Nothing written: explain which rule refused, from what is committed now.
+                let reads = try connection.pipeline([
+                    PostgresStatement(InboxSQL.catalogLookup, [seller, product]),
+                    PostgresStatement(InboxSQL.requestByKey, [seller, key]),
+                    PostgresStatement(InboxSQL.requestPreflight, [seller, product]),
+                ], deadline: deadline)
+                if let replay = try refuseRequest(request, catalog: reads[0].first, byKey: reads[1].first,
+                                                  preflight: reads[2].first, rules: rules) {
+                    return replay
+                }
             }
+            throw InboxStoreInvariantError(
+                "request of \(request.productId) by \(request.sellerId) wrote nothing \(Self.writeAttempts) times "
+                    + "though no rule refused it")
         }
     }
 
-    /// The rest of the Request transaction, under the seller lock: replay,
-    /// one open request per pair, cooldown, limit, then the insert.
-    private func requestLocked(
-        _ request: NewRequest, supplierId: String, byKey: PostgresRow?, preflight: PostgresRow?, rules: InboxRules,
-        on connection: PostgresConnection, deadline: Deadline
-    ) throws -> RequestOutcome {
-        // Under the lock a concurrent call with the same key has committed.
+    /// Why a guarded Request insert wrote nothing, judged by the Swift rules
+    /// in the order a caller sees them: unknown seller or product, replay,
+    /// one open request per pair, cooldown, limit. Throws the refusal;
+    /// returns the first call's answer for a retried key; returns nil when
+    /// no rule refuses (the data changed since the insert: try again).
+    private func refuseRequest(
+        _ request: NewRequest, catalog: PostgresRow?, byKey: PostgresRow?, preflight: PostgresRow?, rules: InboxRules
+    ) throws -> RequestOutcome? {
+        guard let catalog else { throw InboxStoreInvariantError("catalog lookup returned no row") }
+        guard try catalog.bool("seller_exists") else {
+            throw InboxError.notFound("seller_id: no seller \(request.sellerId) in the catalog")
+        }
+        guard try catalog.decodeIfPresent(String.self, "supplier_id") != nil else {
+            throw InboxError.notFound("product_id: no product \(request.productId) in the catalog")
+        }
         if let byKey {
             return try Self.replay(try Self.decodeRequest(byKey), of: request)
         }
@@ -102,15 +114,7 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
         try rules.limit.checkRequest(
             sellerId: request.sellerId, approved: Int(try preflight.int64("approved")),
             pending: Int(try preflight.int64("pending")))
-        let inserted = try connection.query(
-            InboxSQL.requestInsert,
-            [.text(request.sellerId), .text(request.productId), .text(supplierId),
-             .text(request.idempotencyKey.rawValue), .text(request.note.text), .text(request.caller)],
-            deadline: deadline)
-        guard let row = inserted.first, try row.int64("state_rows") == 1 else {
-            throw InboxStoreInvariantError("request insert wrote no row or not exactly one state row")
-        }
-        return RequestOutcome(request: try Self.decodeRequest(row), replayed: false, outboxID: try row.int64("outbox_id"))
+        return nil
     }
 
     /// The first call's answer for a retried key, or INVALID_ARGUMENT when the key was used for another product.
@@ -125,78 +129,81 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
     // MARK: - Transitions
 
     public func transition(_ command: TransitionCommand, rules: InboxRules, deadline: Deadline) throws -> TransitionOutcome {
+        guard let decision = AuthorizationTransition.decision(command.action), let from = decision.from else {
+            throw InboxStoreInvariantError("\(command.action) is not a decision on an existing request")
+        }
         let id = PostgresValue.text(command.id.description)
         let approving = command.action == .approve
-        // One round trip: BEGIN and the locks in the README's order (approve:
-        // the seller lock, then the request row, then the seller's approved
-        // count under the lock). The parties come with the row lock, so a
-        // stranger holds the locks for that one round trip before the refusal
-        // rolls back; in exchange every decision saves a round trip.
-        let opening: [PostgresStatement] =
-            approving
-            ? [PostgresStatement(InboxSQL.sellerLockOfRequest, [id]),
-               PostgresStatement(InboxSQL.requestLockWithParties, [id]),
-               PostgresStatement(InboxSQL.sellerApprovedCountOfRequest, [id])]
-            : [PostgresStatement(InboxSQL.requestLockWithParties, [id])]
+        var parameters: [PostgresValue?] = [
+            id, .text(from.rawValue), .text(decision.to.rawValue), .text(command.actor.role.rawValue),
+            .text(command.actor.id), .text(command.actor.caller.rawValue), .text(command.reason?.text ?? ""),
+        ]
+        switch ActorRule.decisionScope(command.action, by: command.actor) {
+        case .nobody: parameters += [nil, nil, .bool(false)]
+        case .seller(let seller): parameters += [.text(seller), nil, .bool(true)]
+        case .supplier(let supplier): parameters += [nil, .text(supplier), .bool(true)]
+        case .anyRequest: parameters += [nil, nil, .bool(true)]
+        }
+        if approving { parameters.append(.int64(Int64(rules.limit.limit))) }
         return try pool.withConnection(deadline: deadline) { connection in
-            try Self.transaction(on: connection, opening: opening, deadline: deadline) { results in
-                var results = results
-                guard let row = results[approving ? 1 : 0].first else {
-                    throw InboxError.notFound("id: no authorization request \(command.id)")
-                }
-                let parties = RequestParties(
-                    sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
-                    supplierId: try row.string("supplier_id"))
-                try ActorRule.authorize(command.action, by: command.actor, on: parties)
-                if approving, results[0].isEmpty {
-                    // No lock row (a seller whose requests predate it): create it, then lock and
-                    // count again in the README's order. The request row is already ours.
-                    results = try connection.pipeline([
-                        PostgresStatement(InboxSQL.sellerLockCreate, [.text(parties.sellerId)]),
-                        PostgresStatement(InboxSQL.sellerLock, [.text(parties.sellerId)]),
-                        PostgresStatement(InboxSQL.requestLockWithParties, [id]),
-                        PostgresStatement(InboxSQL.sellerApprovedCount, [.text(parties.sellerId)]),
-                    ], deadline: deadline).dropFirst().map { $0 }
-                }
-                let transition = try AuthorizationTransition.applying(
-                    command.action, to: try Self.status(row.string("status")))
-                guard let from = transition.from else { throw InboxStoreInvariantError("transition without a from state") }
-                if approving {
-                    let approved = try results[2].first?.int64(0) ?? 0
-                    try rules.limit.checkApproval(sellerId: parties.sellerId, approvedOthers: Int(approved))
-                }
-                let written = try connection.query(
-                    InboxSQL.transition,
-                    [id, .text(from.rawValue), .text(transition.to.rawValue), .text(command.actor.role.rawValue),
-                     .text(command.actor.id), .text(command.actor.caller.rawValue), .text(command.reason?.text ?? "")],
-                    deadline: deadline)
-                guard let result = written.first, try result.int64("state_rows") == 1 else {
-                    throw InboxStoreInvariantError(
-                        "\(command.action) of \(command.id) updated no request row or not exactly one state row")
-                }
-                return TransitionOutcome(
-                    request: try Self.decodeRequest(result), from: from, outboxID: try result.int64("outbox_id"))
+            // One round trip, committed by itself: the guarded update. Approve
+            // takes no seller lock while the seller's holdings fit the limit
+            // (SellerLimitPolicy.approvalIsSafeWithoutLock).
+            let written = try connection.query(
+                approving ? InboxSQL.approveUnlocked : InboxSQL.decide, parameters, deadline: deadline)
+            if let row = written.first { return try Self.transitionOutcome(row, from: from) }
+            for _ in 0..<Self.writeAttempts {
+                // Nothing written: explain the refusal. When no rule refuses, only an approval
+                // whose seller holds more than the limit allows (the limit was lowered) gets here:
+                // it takes the seller lock and re-checks the approved count under it.
+                let diagnosis = try connection.query(InboxSQL.requestDiagnosis, [id], deadline: deadline).first
+                try Self.refuseTransition(command, from: diagnosis, rules: rules)
+                guard approving else { break }
+                let locked = try Self.lockedWrite(
+                    on: connection, lock: PostgresStatement(InboxSQL.sellerLockTakeOfRequest, [id]),
+                    write: PostgresStatement(InboxSQL.approveLocked, parameters), deadline: deadline)
+                if let row = locked.first { return try Self.transitionOutcome(row, from: from) }
             }
+            throw InboxStoreInvariantError(
+                "\(command.action) of \(command.id) wrote nothing though no rule refused it")
         }
     }
 
-    /// A READ COMMITTED transaction whose BEGIN travels in one pipeline with
-    /// its `opening` statements (their results go to `body`); COMMIT when
-    /// `body` returns, ROLLBACK when anything throws.
-    ///
-    /// Pipelined statements run one after another on the server, each with
-    /// its own READ COMMITTED snapshot, so a count placed after a lock reads
-    /// what the previous lock holder committed.
-    static func transaction<T>(
-        on connection: PostgresConnection, opening: [PostgresStatement], deadline: Deadline,
-        _ body: ([PostgresRows]) throws -> T
-    ) throws -> T {
+    /// Why a guarded decision wrote nothing, judged by the Swift rules in
+    /// the order a caller sees them: unknown request, who may act, the state
+    /// machine, the limit (approve). Returns when none refuses.
+    private static func refuseTransition(
+        _ command: TransitionCommand, from row: PostgresRow?, rules: InboxRules
+    ) throws {
+        guard let row else { throw InboxError.notFound("id: no authorization request \(command.id)") }
+        let parties = RequestParties(
+            sellerId: try row.string("seller_id"), productId: try row.string("product_id"),
+            supplierId: try row.string("supplier_id"))
+        try ActorRule.authorize(command.action, by: command.actor, on: parties)
+        _ = try AuthorizationTransition.applying(command.action, to: try status(row.string("status")))
+        if command.action == .approve {
+            try rules.limit.checkApproval(sellerId: parties.sellerId, approvedOthers: Int(try row.int64("approved")))
+        }
+    }
+
+    private static func transitionOutcome(_ row: PostgresRow, from: AuthorizationStatus) throws -> TransitionOutcome {
+        TransitionOutcome(request: try decodeRequest(row), from: from, outboxID: try row.int64("outbox_id"))
+    }
+
+    /// BEGIN, `lock`, `write`, COMMIT as one pipeline: one round trip, so
+    /// the lock is held only while the server runs `write` and commits.
+    /// Returns `write`'s rows. Pipelined statements run one after another,
+    /// each with its own READ COMMITTED snapshot, so `write` reads what the
+    /// previous lock holder committed. When a statement fails, the rest of
+    /// the pipeline is skipped and the transaction is rolled back here.
+    static func lockedWrite(
+        on connection: PostgresConnection, lock: PostgresStatement, write: PostgresStatement, deadline: Deadline
+    ) throws -> PostgresRows {
         do {
             let results = try connection.pipeline(
-                [PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED")] + opening, deadline: deadline)
-            let value = try body(Array(results.dropFirst()))
-            try connection.simpleQuery("COMMIT", deadline: deadline)
-            return value
+                [PostgresStatement("BEGIN ISOLATION LEVEL READ COMMITTED"), lock, write, PostgresStatement("COMMIT")],
+                deadline: deadline)
+            return results[2]
         } catch {
             if connection.isInTransaction, !connection.isBroken {
                 // A short grace period even when the deadline is the reason we are here; the
