@@ -53,6 +53,8 @@ public final class WireServer: @unchecked Sendable {
     private let credentials: CredentialStore
     private let logger: Logger
     private let metrics: WireMetrics
+    /// Numbers calls, for request ids the server makes up.
+    private let callSequence = Atomic<UInt64>(0)
 
     private struct State {
         var listenFD: Int32 = -1
@@ -538,7 +540,7 @@ public final class WireServer: @unchecked Sendable {
         for (index, entry) in admitted.enumerated() {
             let outcome = index < results.count
                 ? results[index] : .failure(RPCError(.internal, "\(first.frame.method) returned too few results"))
-            finish(entry.call, outcome: outcome, logger: entry.context.logger, caller: entry.context.caller)
+            finish(entry.call, outcome: outcome, context: entry.context)
         }
     }
 
@@ -550,7 +552,7 @@ public final class WireServer: @unchecked Sendable {
         } catch {
             outcome = .failure(error)
         }
-        finish(call, outcome: outcome, logger: admitted.context.logger, caller: admitted.context.caller)
+        finish(call, outcome: outcome, context: admitted.context)
     }
 
     /// Checks what must hold before a handler runs; answers the call itself and
@@ -562,40 +564,34 @@ public final class WireServer: @unchecked Sendable {
             connection.finishCall(frame.callId)
             return nil
         }
-        var metadata: [String: String] = [:]
-        for entry in frame.metadata { metadata[entry.key.lowercased()] = entry.value }
-        let requestID = metadata[MetadataKey.requestID] ?? "srv-\(frame.callId)-\(UInt32.random(in: 0...UInt32.max))"
         let maxTimeout = configuration.maxCallTimeout.microseconds
         let timeout = frame.timeoutMicros == 0 ? maxTimeout : min(Int64(clamping: frame.timeoutMicros), maxTimeout)
         let deadline = Deadline(uptimeNanoseconds: call.receivedAt.uptimeNanoseconds + UInt64(timeout) * 1000)
-        var callLogger = logger
-        callLogger[metadataKey: "request.id"] = "\(requestID)"
-        callLogger[metadataKey: "method"] = "\(frame.method)"
-
+        var context = CallContext(
+            method: frame.method, caller: nil, deadline: deadline, entries: frame.metadata,
+            serverLogger: logger, sequence: callSequence.wrappingAdd(1, ordering: .relaxed).newValue
+        )
         if deadline.isExpired {
-            finish(call, outcome: .failure(RPCError(.deadlineExceeded, "deadline expired before the call started")), logger: callLogger, caller: nil)
+            finish(call, outcome: .failure(RPCError(.deadlineExceeded, "deadline expired before the call started")), context: context)
             return nil
         }
         guard let descriptor = call.descriptor else {
-            finish(call, outcome: .failure(RPCError(.unimplemented, "unknown method \"\(frame.method)\"")), logger: callLogger, caller: nil)
+            finish(call, outcome: .failure(RPCError(.unimplemented, "unknown method \"\(frame.method)\"")), context: context)
             return nil
         }
-        switch authorize(descriptor, metadata: metadata) {
+        switch authorize(descriptor, metadata: frame.metadata) {
         case .failure(let error):
-            finish(call, outcome: .failure(error), logger: callLogger, caller: nil)
+            finish(call, outcome: .failure(error), context: context)
             return nil
         case .success(let authenticated):
-            if let authenticated { callLogger[metadataKey: "caller"] = "\(authenticated)" }
-            let context = CallContext(
-                method: frame.method, caller: authenticated, requestID: requestID,
-                deadline: deadline, metadata: metadata, logger: callLogger
-            )
+            context.caller = authenticated
             return AdmittedCall(call: call, descriptor: descriptor, context: context)
         }
     }
 
     /// Sends the call's response, records its metrics and log line, and ends it.
-    private func finish(_ call: PendingCall, outcome: Result<[UInt8], RPCError>, logger callLogger: Logger, caller: Caller?) {
+    private func finish(_ call: PendingCall, outcome: Result<[UInt8], RPCError>, context: CallContext) {
+        let caller = context.caller
         let frame = call.frame
         let connection = call.connection
         defer { connection.finishCall(frame.callId) }
@@ -604,23 +600,26 @@ public final class WireServer: @unchecked Sendable {
         case .success(let payload):
             connection.sendFrame(WireV1.Frame(kind: .response, callId: frame.callId, statusCode: 0, payload: payload))
             metrics.record(method: frame.method, code: .ok, seconds: elapsed)
-            callLogger.debug("call finished", metadata: [
+            guard logger.logLevel <= .debug else { return }
+            context.logger.debug("call finished", metadata: [
                 "status": "OK", "latency_ms": "\(elapsed * 1000)", "caller": "\(caller?.rawValue ?? "-")",
             ])
         case .failure(let error):
             connection.respond(callID: frame.callId, status: error.code, message: error.message)
             metrics.record(method: frame.method, code: error.code, seconds: elapsed)
             let level: Logger.Level = error.code == .internal || error.code == .unknown || error.code == .dataLoss ? .error : .info
-            callLogger.log(level: level, "call failed", metadata: [
+            guard logger.logLevel <= level else { return }
+            context.logger.log(level: level, "call failed", metadata: [
                 "status": "\(error.code)", "message": "\(error.message)", "latency_ms": "\(elapsed * 1000)",
                 "caller": "\(caller?.rawValue ?? "-")", "cause": "\(error.cause.map { "\($0)" } ?? "-")",
             ])
         }
     }
 
-    private func authorize(_ descriptor: MethodDescriptor, metadata: [String: String]) -> Result<Caller?, RPCError> {
+    private func authorize(_ descriptor: MethodDescriptor, metadata: [WireV1.Metadata]) -> Result<Caller?, RPCError> {
         guard let allowed = descriptor.allowedCallers else { return .success(nil) }
-        guard let header = metadata[MetadataKey.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+        guard let header = CallContext.value(of: MetadataKey.authorization, in: metadata),
+              header.hasPrefix("Bearer "), header.utf8.count > 7 else {
             return .failure(RPCError(.unauthenticated, "missing credential: send metadata \"authorization: Bearer <secret>\""))
         }
         guard let caller = credentials.authenticate(String(header.dropFirst(7))) else {

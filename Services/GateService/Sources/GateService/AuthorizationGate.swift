@@ -156,14 +156,15 @@ public final class AuthorizationGate: Sendable {
     /// Decides every check, in order.
     ///
     /// - Parameters:
-    ///   - itemLoggers: when the checks come from several calls run together,
-    ///     each check's own call logger (so a would-deny line names its request);
-    ///     nil logs every check with `logger`.
+    ///   - itemLogger: when the checks come from several calls run together,
+    ///     makes check `index`'s own call logger (so a would-deny line names its
+    ///     request; made only when such a line is written); nil logs every check
+    ///     with `logger`.
     ///   - calls: how many calls these checks answer; each gets a duration sample.
     /// - Throws: DEADLINE_EXCEEDED when the deadline passed and some item
     ///   needing a lookup got no answer from either tier.
     public func check(
-        _ checks: [GateCheck], deadline: Deadline, logger: Logger, itemLoggers: [Logger]? = nil, calls: Int = 1
+        _ checks: [GateCheck], deadline: Deadline, logger: Logger, itemLogger: ((Int) -> Logger)? = nil, calls: Int = 1
     ) throws(RPCError) -> [Answer] {
         let started = Deadline.now()
         defer {
@@ -211,7 +212,7 @@ public final class AuthorizationGate: Sendable {
             }
             metrics.record(stage: check.stage, decision: answer.decision)
             if answer.decision.isShadowWouldDeny {
-                let logger = itemLoggers.map { $0[index] } ?? logger
+                let logger = itemLogger?(index) ?? logger
                 logger.info("gate.shadow.would_deny", metadata: [
                     "seller_id": "\(check.sellerId)", "product_id": "\(check.productId)", "stage": "\(check.stage)",
                     "evaluated_reason": "\(answer.decision.evaluatedReason?.rawValue ?? "none")",

@@ -64,7 +64,7 @@ enum GateHandlers {
         do throws(RPCError) {
             let answers = try gate.check(
                 checks, deadline: deadline, logger: owners[0].logger,
-                itemLoggers: owners.count > 1 ? owners.map(\.logger) : nil, calls: owners.count)
+                itemLogger: owners.count > 1 ? { owners[$0].logger } : nil, calls: owners.count)
             for (position, index) in indices.enumerated() {
                 results[index] = .success(GateV1.CheckResponse(result: GateV1.CheckResult(answers[position])))
             }
