@@ -143,3 +143,31 @@ final class CountingStore: AuthorizationStore {
         try base.wasAuthorized(pair, atMicros: orderTimeMicros, deadline: deadline)
     }
 }
+
+@Suite struct RedisAuthorizationCacheTests {
+    @Test func theHashTagIsTheTextInsideTheFirstBraces() {
+        #expect(RedisAuthorizationCache.hashTag(of: "sa:v1:{seller-1}:p-9") == "seller-1")
+        #expect(RedisAuthorizationCache.hashTag(of: "sa:v1:{}:p-9") == "sa:v1:{}:p-9")
+        #expect(RedisAuthorizationCache.hashTag(of: "no-tag") == "no-tag")
+    }
+
+    @Test func keysOfSeveralSellersAreReadInOneRoundTripInTheirOrder() throws {
+        let fixture = try GateFixture()
+        let cache = RedisAuthorizationCache(pool: fixture.directRedis)
+        let sellers = (0..<3).map { _ in TestInfrastructure.uniqueID("s") }
+        // Interleave sellers so each MGET group is scattered through the request.
+        let keys = (0..<9).map {
+            AuthorizationCacheKey.make(seller: sellers[$0 % 3], product: TestInfrastructure.uniqueID("p\($0)"))
+        }
+        let written = keys.enumerated().filter { $0.offset % 2 == 0 }.map { offset, key in
+            AuthorizationCacheFill(
+                key: key, state: AuthorizationState(version: Int64(offset + 1), status: .rejected), ttlMilliseconds: 60_000)
+        }
+        #expect(try cache.fill(written, deadline: .after(micros: 2_000_000)).allSatisfy { $0 })
+        let read = try cache.entries(forKeys: keys, deadline: .after(micros: 2_000_000))
+        #expect(read.count == keys.count)
+        for (index, state) in read.enumerated() {
+            #expect(state == (index % 2 == 0 ? AuthorizationState(version: Int64(index + 1), status: .rejected) : nil), "key \(index)")
+        }
+    }
+}

@@ -35,9 +35,11 @@ public struct AuthorizationCacheFill: Sendable, Hashable {
     }
 }
 
-/// ``AuthorizationCache`` on a ``RedisPool``: `GET` for one key, `MGET` for
-/// several (a cart's keys share the seller's hash tag, so this stays one
-/// slot under Redis Cluster), and fills as pipelined `EVALSHA` of
+/// ``AuthorizationCache`` on a ``RedisPool``: `GET` for one key, one `MGET`
+/// per seller for several (keys of one seller share its hash tag, so each
+/// `MGET` stays within one slot under Redis Cluster; checks of several
+/// sellers, coalesced from different calls, pipeline their `MGET`s in one
+/// round trip), and fills as pipelined `EVALSHA` of
 /// ``AuthorizationCacheScript/compareAndSet`` with an `EVAL` fallback on
 /// `NOSCRIPT` (Redis restarted or flushed its script cache).
 public struct RedisAuthorizationCache: AuthorizationCache {
@@ -57,9 +59,27 @@ public struct RedisAuthorizationCache: AuthorizationCache {
             if keys.count == 1 {
                 return [try connection.command(["GET", keys[0]], deadline: deadline).throwingServerError()]
             }
-            let reply = try connection.command(RedisCommand(["MGET"] + keys), deadline: deadline).throwingServerError()
-            guard let values = reply.arrayValue, values.count == keys.count else {
-                throw RedisError(kind: .unexpectedReply, message: "MGET of \(keys.count) keys answered \(reply)")
+            // Group by hash tag, keeping each group's keys in first-seen order.
+            var groupOfTag: [Substring: Int] = [:]
+            var groups: [[Int]] = []
+            for (index, key) in keys.enumerated() {
+                let tag = Self.hashTag(of: key)
+                if let group = groupOfTag[tag] {
+                    groups[group].append(index)
+                } else {
+                    groupOfTag[tag] = groups.count
+                    groups.append([index])
+                }
+            }
+            let replies = try connection.pipeline(
+                groups.map { RedisCommand(["MGET"] + $0.map { keys[$0] }) }, deadline: deadline)
+            var values = [RedisReply](repeating: .null, count: keys.count)
+            for (group, reply) in zip(groups, replies) {
+                let reply = try reply.throwingServerError()
+                guard let groupValues = reply.arrayValue, groupValues.count == group.count else {
+                    throw RedisError(kind: .unexpectedReply, message: "MGET of \(group.count) keys answered \(reply)")
+                }
+                for (index, value) in zip(group, groupValues) { values[index] = value }
             }
             return values
         }
@@ -67,6 +87,15 @@ public struct RedisAuthorizationCache: AuthorizationCache {
             guard case .bytes(let bytes) = value else { return nil }
             return AuthorizationCacheEntry(encodedBytes: bytes)?.state
         }
+    }
+
+    /// The Redis Cluster hash tag of `key`: the text inside its first `{...}`
+    /// when non-empty, else the whole key (Redis's own rule).
+    static func hashTag(of key: String) -> Substring {
+        guard let open = key.firstIndex(of: "{") else { return Substring(key) }
+        let rest = key[key.index(after: open)...]
+        guard let close = rest.firstIndex(of: "}"), close != rest.startIndex else { return Substring(key) }
+        return rest[..<close]
     }
 
     public func fill(_ fills: [AuthorizationCacheFill], deadline: Deadline) throws(RedisError) -> [Bool] {
