@@ -90,29 +90,31 @@ public final class PolicyHandlers: Sendable {
         return PolicyV1.ResolveResponse(resolution: PolicyV1.Resolution(resolution, item: priced))
     }
 
-    func resolveBatch(_ context: CallContext, _ request: PolicyV1.ResolveBatchRequest) throws(RPCError) -> PolicyV1.ResolveBatchResponse {
+    /// Resolves every item and encodes the response as it goes (see
+    /// ``ResolutionEncoder``): no array of wire results, no protobuf-c tree.
+    func resolveBatch(
+        _ context: CallContext, _ request: PolicyV1.ResolveBatchRequest
+    ) throws(RPCError) -> PreEncoded<PolicyV1.ResolveBatchResponse> {
         try PreparedBatch.checkShape(request.items)
         let started = DispatchTime.now().uptimeNanoseconds
         defer { metrics.resolutionDuration.recordNanoseconds(Self.elapsed(since: started)) }
         var batch = PreparedBatch(request.items, naming: .batch)
         let resolutions = try price(&batch, flags: flags, context: context)
         report(batch, resolutions, context: context)
-        var results: [PolicyV1.ItemResult] = []
-        results.reserveCapacity(request.items.count)
+        var encoder = ResolutionEncoder(expectedResults: request.items.count)
         for index in request.items.indices {
             let orderItemID = request.items[index].orderItemId
             if let resolution = resolutions[index], let item = batch.items[index] {
-                results.append(PolicyV1.ItemResult(orderItemId: orderItemID, resolution: PolicyV1.Resolution(resolution, item: item)))
+                encoder.appendResult(orderItemID: orderItemID, resolution: resolution, item: item)
             } else {
                 let failure = batch.failures[index]
                     ?? ItemFailure(code: .internal, message: "items[\(index)]: no result", reason: .internal)
-                results.append(PolicyV1.ItemResult(
-                    orderItemId: orderItemID,
-                    error: PolicyV1.ItemError(orderItemId: orderItemID, statusCode: failure.code.rawValue, statusMessage: failure.message)
-                ))
+                encoder.appendError(
+                    PolicyV1.ItemError(orderItemId: orderItemID, statusCode: failure.code.rawValue, statusMessage: failure.message)
+                )
             }
         }
-        return PolicyV1.ResolveBatchResponse(results: results)
+        return PreEncoded(trusted: encoder.bytes)
     }
 
     // MARK: Pricing
