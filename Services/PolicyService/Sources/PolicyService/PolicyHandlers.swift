@@ -30,6 +30,8 @@ public final class PolicyHandlers: Sendable {
     static let maximumFailureLogLines = 100
 
     let store: PolicyStore
+    /// Policies and supplier and tier links between calls, revalidated by every call.
+    let policyCache = PolicyCache()
     let metrics = PolicyMetrics()
     let logger: Logger
     private let flagValues: FlagCell
@@ -150,11 +152,15 @@ public final class PolicyHandlers: Sendable {
                 productLinks: flags.supplierPolicyEnabled, on: connection, deadline: deadline
             )
             batch.complete(with: catalog)
-            let scopes = batch.scopes(flags: flags)
-            return try PolicyStore.loadPolicies(
-                productLinks: catalog.productLinks, suppliers: scopes.suppliers, tiers: scopes.tiers,
-                on: connection, deadline: deadline
-            )
+            // Supplier and tier links stay in the set with those flags off: the
+            // resolver itself skips their levels then.
+            var base = policyCache.policies(at: catalog.policyChangeCounter)
+            if base == nil || !catalog.productLinks.allSatisfy({ base?.contains(policyID: $0.policyID) == true }) {
+                let loaded = try PolicyStore.loadPolicies(on: connection, deadline: deadline)
+                policyCache.store(loaded)
+                base = loaded.policies
+            }
+            return try (base ?? .empty).adding(links: catalog.productLinks)
         }
         let resolver = PolicyResolver(policies: policies, flags: flags)
         for index in batch.items.indices {
