@@ -97,7 +97,8 @@ struct PreparedBatch: Sendable {
         Self.label(index, naming)
     }
 
-    private static func label(_ index: Int, _ naming: Naming) -> String {
+    /// How item `index` is named in messages under `naming`.
+    static func label(_ index: Int, _ naming: Naming) -> String {
         switch naming {
         case .batch: "items[\(index)]"
         case .single: "item"

@@ -55,6 +55,8 @@ struct ResolutionEncoder {
 
     /// The response so far: a valid `ResolveBatchResponse` encoding.
     var bytes: [UInt8] { output.bytes }
+    /// How many results were appended.
+    private(set) var resultCount = 0
 
     /// Appends the result of an item that resolved; `item` supplies the
     /// supplier and tier used (as ``PolicyV1/Resolution/init(_:item:)``).
@@ -76,6 +78,7 @@ struct ResolutionEncoder {
         resultBody.string(ItemResultField.orderItemID, orderItemID)
         resultBody.message(ItemResultField.resolution, resolutionBody.bytes)
         output.message(Self.resultsField, resultBody.bytes)
+        resultCount += 1
     }
 
     /// Appends the result of an item that failed on its own.
@@ -84,6 +87,7 @@ struct ResolutionEncoder {
         resultBody.string(ItemResultField.orderItemID, error.orderItemId)
         resultBody.message(ItemResultField.error, error.serializedBytes())
         output.message(Self.resultsField, resultBody.bytes)
+        resultCount += 1
     }
 
     private mutating func snapshot(of policy: Policy) -> [UInt8] {
