@@ -48,17 +48,6 @@ import Wire
         #expect(batch.items[6]?.sellerTier == "GIVEN")
     }
 
-    @Test func flagsDecideWhichScopesArePreloaded() {
-        var batch = PreparedBatch([item("a", product: "p1", tier: "GOLD")], naming: .batch)
-        batch.complete(with: CatalogLookup(productSuppliers: ["p1": "s1"]))
-        let off = batch.scopes(flags: PolicyResolutionFlags(supplierPolicyEnabled: false, tierPolicyEnabled: true))
-        let noTier = batch.scopes(flags: PolicyResolutionFlags(supplierPolicyEnabled: true, tierPolicyEnabled: false))
-        let all = batch.scopes(flags: PolicyResolutionFlags(supplierPolicyEnabled: true, tierPolicyEnabled: true))
-        #expect(off.suppliers.isEmpty && off.tiers.isEmpty)
-        #expect(noTier.suppliers == ["s1"] && noTier.tiers.isEmpty)
-        #expect(all.tiers == ["GOLD"])
-    }
-
     @Test func shapeRefusesEmptyOversizedAndDuplicateBatches() {
         #expect(throws: RPCError.self) { try PreparedBatch.checkShape([]) }
         #expect(throws: RPCError.self) { try PreparedBatch.checkShape((0...PreparedBatch.maximumItems).map { item("i\($0)") }) }

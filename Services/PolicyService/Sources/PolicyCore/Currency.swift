@@ -27,13 +27,16 @@ public struct Currency: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The three-letter code, e.g. `"KRW"`.
+    ///
+    /// Built in place as a small (inline) string: responses read it once per
+    /// line, so it must not allocate.
     public var code: String {
-        let bytes: [UInt8] = [
-            UInt8(truncatingIfNeeded: packedCode),
-            UInt8(truncatingIfNeeded: packedCode >> 8),
-            UInt8(truncatingIfNeeded: packedCode >> 16),
-        ]
-        return String(decoding: bytes, as: UTF8.self)
+        String(unsafeUninitializedCapacity: 3) { buffer in
+            buffer[0] = UInt8(truncatingIfNeeded: packedCode)
+            buffer[1] = UInt8(truncatingIfNeeded: packedCode >> 8)
+            buffer[2] = UInt8(truncatingIfNeeded: packedCode >> 16)
+            return 3
+        }
     }
 
     public var description: String { code }

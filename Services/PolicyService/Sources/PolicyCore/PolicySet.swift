@@ -2,31 +2,34 @@
 /// can need, indexed once so that resolving an item costs a few dictionary
 /// look-ups and no allocation.
 ///
-/// The service builds one per request from a handful of bulk queries (the
-/// links of the batch's products, suppliers and tiers, their policies, and
-/// the DEFAULT policies); tests build them from literals.
+/// The service keeps every policy and every supplier and tier link indexed
+/// between calls (revalidated per call, see `PolicyCache`), and adds each
+/// batch's product links with ``adding(links:)``; tests build them from
+/// literals.
 public struct PolicySet: Sendable {
+    /// Every policy given (active or not), by id: links resolve against it.
+    private let byID: [String: Policy]
     /// Active policies per linked scope id, ordered by window start then id.
-    private let byProduct: [String: [Policy]]
-    private let bySupplier: [String: [Policy]]
-    private let byTier: [String: [Policy]]
+    private var byProduct: [String: [Policy]]
+    private var bySupplier: [String: [Policy]]
+    private var byTier: [String: [Policy]]
     /// Active DEFAULT policies, same order.
     private let defaults: [Policy]
 
     /// How many policies the snapshot was built from (active or not).
-    public let policyCount: Int
+    public var policyCount: Int { byID.count }
     /// How many links the snapshot was built from.
-    public let linkCount: Int
+    public private(set) var linkCount: Int
 
     /// A snapshot without policies: everything resolves to safe mode.
     public static let empty = PolicySet()
 
     private init() {
+        byID = [:]
         byProduct = [:]
         bySupplier = [:]
         byTier = [:]
         defaults = []
-        policyCount = 0
         linkCount = 0
     }
 
@@ -51,10 +54,35 @@ public struct PolicySet: Sendable {
                 defaults.append(policy)
             }
         }
-        var byProduct: [String: [Policy]] = [:]
-        var bySupplier: [String: [Policy]] = [:]
-        var byTier: [String: [Policy]] = [:]
-        var linkCount = 0
+        self.byID = byID
+        self.byProduct = [:]
+        self.bySupplier = [:]
+        self.byTier = [:]
+        self.defaults = Self.ordered(defaults)
+        self.linkCount = 0
+        try index(links)
+    }
+
+    /// This snapshot plus `links`, which must point at policies of this
+    /// snapshot: resolves exactly as a snapshot built from all the links at
+    /// once. Costs work in proportion to `links` only, so a large snapshot
+    /// can be shared between calls and completed with each call's own links.
+    ///
+    /// - Throws: as ``init(policies:links:)`` for a link it refuses.
+    public func adding(links: some Sequence<PolicyLink>) throws(PolicyError) -> PolicySet {
+        var copy = self
+        try copy.index(links)
+        return copy
+    }
+
+    /// Whether the snapshot holds a policy with this id (active or not).
+    public func contains(policyID: String) -> Bool {
+        byID[policyID] != nil
+    }
+
+    private mutating func index(_ links: some Sequence<PolicyLink>) throws(PolicyError) {
+        // Scopes holding several candidates after this call; most hold one.
+        var unordered = Set<PolicyScope>()
         for link in links {
             linkCount += 1
             guard let policy = byID[link.policyID] else {
@@ -63,18 +91,27 @@ public struct PolicySet: Sendable {
             }
             try PolicyValidator.checkLink(link, to: policy)
             guard policy.status == .active else { continue }
+            let count: Int
             switch link.scope.kind {
-            case .product: byProduct[link.scope.id, default: []].append(policy)
-            case .supplier: bySupplier[link.scope.id, default: []].append(policy)
-            case .tier: byTier[link.scope.id, default: []].append(policy)
+            case .product: count = Self.append(policy, to: &byProduct, link.scope.id)
+            case .supplier: count = Self.append(policy, to: &bySupplier, link.scope.id)
+            case .tier: count = Self.append(policy, to: &byTier, link.scope.id)
+            }
+            if count > 1 { unordered.insert(link.scope) }
+        }
+        for scope in unordered {
+            switch scope.kind {
+            case .product: byProduct[scope.id] = byProduct[scope.id].map(Self.ordered)
+            case .supplier: bySupplier[scope.id] = bySupplier[scope.id].map(Self.ordered)
+            case .tier: byTier[scope.id] = byTier[scope.id].map(Self.ordered)
             }
         }
-        self.byProduct = byProduct.mapValues(Self.ordered)
-        self.bySupplier = bySupplier.mapValues(Self.ordered)
-        self.byTier = byTier.mapValues(Self.ordered)
-        self.defaults = Self.ordered(defaults)
-        self.policyCount = byID.count
-        self.linkCount = linkCount
+    }
+
+    /// Appends a candidate and returns how many the scope now holds.
+    private static func append(_ policy: Policy, to index: inout [String: [Policy]], _ id: String) -> Int {
+        index[id, default: []].append(policy)
+        return index[id]?.count ?? 0
     }
 
     /// The first active policy linked to the scope whose window contains `instant`.

@@ -262,12 +262,20 @@ extension PolicyHandlers {
     /// Runs an admin write in one transaction and maps the schema's refusals:
     /// 23505 → ALREADY_EXISTS, 23P01 (overlapping windows) → FAILED_PRECONDITION,
     /// 23514 (a check, e.g. a kind change of a linked policy) → FAILED_PRECONDITION.
+    ///
+    /// The transaction first takes `policy.change_counter`'s row (which the
+    /// policy and link triggers increment anyway): admin writes then queue on
+    /// that one row before locking any policy, rather than each holding a
+    /// policy row while waiting for the counter another one holds (a deadlock).
     private func adminTransaction<T>(
         _ context: CallContext, _ activity: String, _ body: (PostgresConnection) throws -> T
     ) throws(RPCError) -> T {
         do {
             return try store.pool.withConnection(deadline: context.deadline) { connection in
-                try connection.transaction(deadline: context.deadline) { connection in try body(connection) }
+                try connection.transaction(deadline: context.deadline) { connection in
+                    _ = try connection.query("UPDATE policy.change_counter SET value = value + 1", deadline: context.deadline)
+                    return try body(connection)
+                }
             }
         } catch let error as PostgresError where error.kind == .server {
             switch error.code {

@@ -25,11 +25,9 @@ public final class PolicyHandlers: Sendable {
         static let admin: Set<Caller> = [.operator]
     }
 
-    /// At most this many failure lines are logged per call; the rest are
-    /// summarised in one line, so a bad 10,000-item batch cannot flood the logs.
-    static let maximumFailureLogLines = 100
-
     let store: PolicyStore
+    /// Policies and supplier and tier links between calls, revalidated by every call.
+    let policyCache = PolicyCache()
     let metrics = PolicyMetrics()
     let logger: Logger
     private let flagValues: FlagCell
@@ -90,43 +88,61 @@ public final class PolicyHandlers: Sendable {
         return PolicyV1.ResolveResponse(resolution: PolicyV1.Resolution(resolution, item: priced))
     }
 
-    func resolveBatch(_ context: CallContext, _ request: PolicyV1.ResolveBatchRequest) throws(RPCError) -> PolicyV1.ResolveBatchResponse {
+    /// Resolves every item and encodes its result at once (see
+    /// ``ResolutionEncoder``): no array of resolutions or wire results, no
+    /// protobuf-c tree, whatever the batch size.
+    func resolveBatch(
+        _ context: CallContext, _ request: PolicyV1.ResolveBatchRequest
+    ) throws(RPCError) -> PreEncoded<PolicyV1.ResolveBatchResponse> {
         try PreparedBatch.checkShape(request.items)
         let started = DispatchTime.now().uptimeNanoseconds
         defer { metrics.resolutionDuration.recordNanoseconds(Self.elapsed(since: started)) }
         var batch = PreparedBatch(request.items, naming: .batch)
-        let resolutions = try price(&batch, flags: flags, context: context)
-        report(batch, resolutions, context: context)
-        var results: [PolicyV1.ItemResult] = []
-        results.reserveCapacity(request.items.count)
-        for index in request.items.indices {
+        var encoder = ResolutionEncoder(expectedResults: request.items.count)
+        var tally = ResolutionTally(naming: .batch)
+        try price(&batch, flags: flags, context: context) { index, outcome in
             let orderItemID = request.items[index].orderItemId
-            if let resolution = resolutions[index], let item = batch.items[index] {
-                results.append(PolicyV1.ItemResult(orderItemId: orderItemID, resolution: PolicyV1.Resolution(resolution, item: item)))
-            } else {
-                let failure = batch.failures[index]
-                    ?? ItemFailure(code: .internal, message: "items[\(index)]: no result", reason: .internal)
-                results.append(PolicyV1.ItemResult(
-                    orderItemId: orderItemID,
-                    error: PolicyV1.ItemError(orderItemId: orderItemID, statusCode: failure.code.rawValue, statusMessage: failure.message)
-                ))
+            switch outcome {
+            case .resolved(let resolution, let item):
+                encoder.appendResult(orderItemID: orderItemID, resolution: resolution, item: item)
+            case .failed(let failure):
+                encoder.appendError(
+                    PolicyV1.ItemError(orderItemId: orderItemID, statusCode: failure.code.rawValue, statusMessage: failure.message)
+                )
             }
+            tally.count(outcome, index: index)
         }
-        return PolicyV1.ResolveBatchResponse(results: results)
+        guard encoder.resultCount == request.items.count else {
+            throw RPCError(.internal, "items: \(encoder.resultCount) results for \(request.items.count) items")
+        }
+        tally.publish(to: metrics, logger: context.logger)
+        return PreEncoded(trusted: encoder.bytes)
     }
 
     // MARK: Pricing
 
+    /// What became of one item of a batch.
+    enum ItemOutcome {
+        /// Priced; `item` is the item as completed from the catalog.
+        case resolved(Resolution, item: OrderItem)
+        /// Refused on its own (invalid, unknown in the catalog, or unpriceable).
+        case failed(ItemFailure)
+    }
+
     /// Completes `batch` from the catalog, preloads the policies it needs and
     /// resolves every item still valid, all within `POLICY_RESOLUTION_TIMEOUT_MS`
-    /// (or the call's deadline when sooner). Per-item problems become failures
-    /// in `batch`; only storage trouble and the timeout throw.
-    func price(_ batch: inout PreparedBatch, flags: PolicyServiceFlags, context: CallContext) throws(RPCError) -> [Resolution?] {
+    /// (or the call's deadline when sooner), handing each item's outcome to
+    /// `each` in request order. Per-item problems become failures in `batch`;
+    /// only storage trouble and the timeout throw (after `each` saw every item
+    /// when it is the timeout: callers publish nothing before this returns).
+    func price(
+        _ batch: inout PreparedBatch, flags: PolicyServiceFlags, context: CallContext,
+        _ each: (Int, ItemOutcome) -> Void
+    ) throws(RPCError) {
         let timeout = Deadline.after(milliseconds: Int64(flags.resolutionTimeoutMilliseconds))
         let deadline = timeout.earlier(than: context.deadline)
-        let resolutions: [Resolution?]
         do {
-            resolutions = try price(&batch, flags: flags.resolution, deadline: deadline)
+            try price(&batch, flags: flags.resolution, deadline: deadline, each)
         } catch {
             let rpcError = RPCError.storage(error, while: "resolving policies")
             throw failedResolution(rpcError, batch: batch, timeout: timeout, context: context, flags: flags)
@@ -135,35 +151,53 @@ public final class PolicyHandlers: Sendable {
             throw failedResolution(RPCError(.deadlineExceeded, "resolution ran out of time"), batch: batch,
                                    timeout: timeout, context: context, flags: flags)
         }
+    }
+
+    /// ``price(_:flags:context:_:)`` collected into one resolution per item (nil for a failed item).
+    func price(_ batch: inout PreparedBatch, flags: PolicyServiceFlags, context: CallContext) throws(RPCError) -> [Resolution?] {
+        var resolutions = [Resolution?](repeating: nil, count: batch.items.count)
+        try price(&batch, flags: flags, context: context) { index, outcome in
+            if case .resolved(let resolution, _) = outcome { resolutions[index] = resolution }
+        }
         return resolutions
     }
 
-    private func price(_ batch: inout PreparedBatch, flags: PolicyResolutionFlags, deadline: Deadline) throws -> [Resolution?] {
-        var resolutions = [Resolution?](repeating: nil, count: batch.items.count)
+    private func price(
+        _ batch: inout PreparedBatch, flags: PolicyResolutionFlags, deadline: Deadline, _ each: (Int, ItemOutcome) -> Void
+    ) throws {
         let questions = batch.catalogQuestions
-        guard !questions.products.isEmpty else { return resolutions }
-        let policies = try store.pool.withConnection(deadline: deadline) { connection in
-            let catalog = try PolicyStore.lookUpCatalog(
-                products: questions.products, givenSuppliers: questions.givenSuppliers, sellers: questions.sellers,
-                productLinks: flags.supplierPolicyEnabled, on: connection, deadline: deadline
-            )
-            batch.complete(with: catalog)
-            let scopes = batch.scopes(flags: flags)
-            return try PolicyStore.loadPolicies(
-                productLinks: catalog.productLinks, suppliers: scopes.suppliers, tiers: scopes.tiers,
-                on: connection, deadline: deadline
-            )
+        var policies = PolicySet.empty
+        if !questions.products.isEmpty {
+            policies = try store.pool.withConnection(deadline: deadline) { connection in
+                let catalog = try PolicyStore.lookUpCatalog(
+                    products: questions.products, givenSuppliers: questions.givenSuppliers, sellers: questions.sellers,
+                    productLinks: flags.supplierPolicyEnabled, on: connection, deadline: deadline
+                )
+                batch.complete(with: catalog)
+                // Supplier and tier links stay in the set with those flags off: the
+                // resolver itself skips their levels then.
+                var base = policyCache.policies(at: catalog.policyChangeCounter)
+                if base == nil || !catalog.productLinks.allSatisfy({ base?.contains(policyID: $0.policyID) == true }) {
+                    let loaded = try PolicyStore.loadPolicies(on: connection, deadline: deadline)
+                    policyCache.store(loaded)
+                    base = loaded.policies
+                }
+                return try (base ?? .empty).adding(links: catalog.productLinks)
+            }
         }
         let resolver = PolicyResolver(policies: policies, flags: flags)
         for index in batch.items.indices {
-            guard let item = batch.items[index] else { continue }
-            do throws(PolicyError) {
-                resolutions[index] = try resolver.resolve(item)
-            } catch {
-                batch.fail(index, .invalidArgument, error.message)
+            if let item = batch.items[index] {
+                do throws(PolicyError) {
+                    each(index, .resolved(try resolver.resolve(item), item: item))
+                    continue
+                } catch {
+                    batch.fail(index, .invalidArgument, error.message)
+                }
             }
+            // Items skipped on purpose (lines already recorded) have neither.
+            if let failure = batch.failures[index] { each(index, .failed(failure)) }
         }
-        return resolutions
     }
 
     /// Counts and logs a call that failed as a whole while resolving; a
@@ -193,40 +227,15 @@ public final class PolicyHandlers: Sendable {
 
     /// Counts resolutions by level and failures by reason, and logs one line per failure (capped).
     func report(_ batch: PreparedBatch, _ resolutions: [Resolution?], context: CallContext) {
-        var levels: [ResolutionLevel: Int] = [:]
-        var logged = 0
-        var unlogged = 0
-        var invalid = 0
+        var tally = ResolutionTally(naming: batch.naming)
         for index in resolutions.indices {
-            if let resolution = resolutions[index] {
-                levels[resolution.level, default: 0] += 1
-                guard resolution.level == .safeMode else { continue }
-                if logged < Self.maximumFailureLogLines {
-                    logged += 1
-                    context.logger.warning("policy resolution fell back to safe mode", metadata: [
-                        "reason": "\(ResolutionFailureReason.noPolicyFound.rawValue)",
-                        "order_item_id": "\(resolution.orderItemID)", "item": "\(batch.label(index))",
-                    ])
-                } else {
-                    unlogged += 1
-                }
+            if let resolution = resolutions[index], let item = batch.items[index] {
+                tally.count(.resolved(resolution, item: item), index: index)
             } else if let failure = batch.failures[index] {
-                invalid += 1
-                if logged < Self.maximumFailureLogLines {
-                    logged += 1
-                    context.logger.warning("policy resolution failed for an item", metadata: [
-                        "reason": "\(failure.reason.rawValue)", "code": "\(failure.code)", "error": "\(failure.message)",
-                    ])
-                } else {
-                    unlogged += 1
-                }
+                tally.count(.failed(failure), index: index)
             }
         }
-        metrics.recordResolutions(levels)
-        metrics.recordFailures(.invalidInput, count: invalid)
-        if unlogged > 0 {
-            context.logger.warning("more policy resolution failures not logged one by one", metadata: ["count": "\(unlogged)"])
-        }
+        tally.publish(to: metrics, logger: context.logger)
     }
 
     static func elapsed(since started: UInt64) -> Int64 {

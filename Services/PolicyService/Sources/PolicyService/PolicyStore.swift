@@ -5,9 +5,11 @@ import PolicyCore
 /// policies), commission lines, and the admin writes. Every method takes the
 /// call's deadline and passes it to every statement.
 ///
-/// Nothing is cached across calls: policies change under the operator's hand
-/// and a stale snapshot would misprice lines silently. The preload is a few
-/// set-based statements per batch instead, whatever its size.
+/// The catalog is read afresh by every call (a few set-based statements per
+/// batch, whatever its size). Policies and supplier and tier links are kept
+/// in a ``PolicyCache`` between calls, revalidated by every call against
+/// `policy.change_counter` in the same round trip as the catalog, so an edit
+/// is never served late.
 public final class PolicyStore: Sendable {
     /// The pool every call leases a connection from.
     public let pool: PostgresPool
@@ -22,9 +24,17 @@ public final class PolicyStore: Sendable {
     /// Up to this many distinct products, the catalog lookup runs as a prepared statement.
     static let preparedLookupLimit = 256
 
+    /// The statement that reads `policy.change_counter` (see the 0002 migration).
+    static let changeCounterStatement = PostgresStatement("SELECT value FROM policy.change_counter")
+
     /// Looks up products (their supplier, and their product links when
-    /// `productLinks` is true), then the suppliers callers named and sellers
-    /// (their tier) in one pipelined round trip when there are any.
+    /// `productLinks` is true), the suppliers callers named, sellers (their
+    /// tier), and then the policy change counter: one round trip for a small
+    /// batch, two for a large one.
+    ///
+    /// The counter is read after the product links, so every policy a link
+    /// names existed when the counter was read: a cache that is current at that
+    /// value holds it.
     ///
     /// Ids travel as one array each and are joined through `unnest`, which
     /// plans in constant time whatever the array's length (an `= ANY` of
@@ -35,31 +45,27 @@ public final class PolicyStore: Sendable {
         on connection: PostgresConnection, deadline: Deadline
     ) throws -> CatalogLookup {
         var lookup = CatalogLookup()
-        if !products.isEmpty {
-            let sql = """
-                SELECT u.id, p.supplier_id, l.policy_id::text
-                  FROM unnest($1::text[]) AS u(id)
-                  JOIN catalog.products AS p ON p.id = u.id
-                  LEFT JOIN policy.policy_links AS l ON $2::bool AND l.scope_kind = 'PRODUCT' AND l.scope_id = u.id
-                """
-            let parameters: [PostgresValue?] = [PostgresArrayLiteral.text(products), .bool(productLinks)]
-            // A prepared statement soon runs a generic plan that assumes a 10-row
-            // array and probes the index once per id: right for small batches.
-            // Big ones are planned with the real array (unprepared, ~1 ms of
-            // planning), so PostgreSQL may pick a hash join instead.
-            let rows = products.count <= Self.preparedLookupLimit
-                ? try connection.query(sql, parameters, deadline: deadline)
-                : try connection.queryUnprepared(sql, parameters, deadline: deadline)
-            lookup.productSuppliers.reserveCapacity(rows.count)
-            for row in rows {
-                let product = try row.string(0)
-                lookup.productSuppliers[product] = try row.string(1)
-                if let policyID = try row.decodeIfPresent(String.self, 2) {
-                    lookup.productLinks.append(try PolicyLink(scope: try PolicyScope(kind: .product, id: product), policyID: policyID))
-                }
-            }
-        }
+        let productStatement = PostgresStatement(
+            """
+            SELECT u.id, p.supplier_id, l.policy_id::text
+              FROM unnest($1::text[]) AS u(id)
+              JOIN catalog.products AS p ON p.id = u.id
+              LEFT JOIN policy.policy_links AS l ON $2::bool AND l.scope_kind = 'PRODUCT' AND l.scope_id = u.id
+            """,
+            [PostgresArrayLiteral.text(products), .bool(productLinks)]
+        )
         var statements: [PostgresStatement] = []
+        var productRows: PostgresRows?
+        // A prepared statement soon runs a generic plan that assumes a 10-row
+        // array and probes the index once per id: right for small batches,
+        // which therefore go in the pipeline. Big ones are planned with the real
+        // array (unprepared, ~1 ms of planning), so PostgreSQL may pick a hash
+        // join instead; the rest follows in a second round trip.
+        if products.count <= Self.preparedLookupLimit {
+            statements.append(productStatement)
+        } else {
+            productRows = try connection.queryUnprepared(productStatement.sql, productStatement.parameters, deadline: deadline)
+        }
         if !givenSuppliers.isEmpty {
             statements.append(PostgresStatement(
                 "SELECT s.id FROM unnest($1::text[]) AS u(id) JOIN catalog.suppliers AS s ON s.id = u.id",
@@ -72,56 +78,65 @@ public final class PolicyStore: Sendable {
                 [PostgresArrayLiteral.text(sellers)]
             ))
         }
+        statements.append(Self.changeCounterStatement)
         var results = try connection.pipeline(statements, deadline: deadline)[...]
+        if productRows == nil { productRows = results.popFirst() }
+        if let rows = productRows {
+            lookup.productSuppliers.reserveCapacity(rows.count)
+            for row in rows {
+                let product = try row.string(0)
+                lookup.productSuppliers[product] = try row.string(1)
+                if let policyID = try row.decodeIfPresent(String.self, 2) {
+                    lookup.productLinks.append(try PolicyLink(scope: try PolicyScope(kind: .product, id: product), policyID: policyID))
+                }
+            }
+        }
         if !givenSuppliers.isEmpty, let rows = results.popFirst() {
             for row in rows { lookup.knownSuppliers.insert(try row.string(0)) }
         }
         if !sellers.isEmpty, let rows = results.popFirst() {
             for row in rows { lookup.sellerTiers[try row.string(0)] = try row.string(1) }
         }
+        lookup.policyChangeCounter = try Self.changeCounter(results.popFirst())
         return lookup
     }
 
-    /// The supplier and tier links of the given scopes, the policies of every
-    /// link (these and `productLinks`) and the active DEFAULT policies, indexed
-    /// for resolution: one pipelined round trip whatever the batch size.
+    /// Every policy and every supplier and tier link, indexed, with the change
+    /// counter read before them: one pipelined round trip.
+    ///
+    /// The rows may be newer than the counter (a change committed in between);
+    /// the next call then sees a higher counter and reloads, so the pair is
+    /// never trusted beyond its counter. Product links are not loaded: they
+    /// grow with the catalog and come with each batch's catalog lookup.
     ///
     /// Policies are never deleted and a linked policy's kind cannot change
     /// (the schema refuses both), so reading links and policies in separate
     /// statements cannot see a link without its policy.
-    static func loadPolicies(
-        productLinks: [PolicyLink], suppliers: Set<String>, tiers: Set<String>,
-        on connection: PostgresConnection, deadline: Deadline
-    ) throws -> PolicySet {
-        let scopeLinks = """
-            SELECT scope_kind, scope_id, policy_id FROM policy.policy_links
-             WHERE scope_kind = 'SUPPLIER' AND scope_id = ANY($1::text[])
-            UNION ALL
-            SELECT scope_kind, scope_id, policy_id FROM policy.policy_links
-             WHERE scope_kind = 'TIER' AND scope_id = ANY($2::text[])
-            """
-        let scopes: [PostgresValue?] = [PostgresArrayLiteral.text(suppliers), PostgresArrayLiteral.text(tiers)]
+    static func loadPolicies(on connection: PostgresConnection, deadline: Deadline) throws -> PolicyCache.Entry {
         let results = try connection.pipeline([
-            PostgresStatement("SELECT scope_kind, scope_id, policy_id::text FROM (\(scopeLinks)) AS links", scopes),
+            Self.changeCounterStatement,
+            PostgresStatement("SELECT \(PolicyRow.columns) FROM policy.policies AS p"),
             PostgresStatement(
-                """
-                SELECT \(PolicyRow.columns) FROM policy.policies AS p
-                 WHERE p.id = ANY($3::uuid[])
-                    OR p.id IN (SELECT policy_id FROM (\(scopeLinks)) AS links)
-                    OR (p.kind = 'DEFAULT' AND p.status = 'active')
-                """,
-                scopes + [PostgresArrayLiteral.text(Set(productLinks.map(\.policyID)))]
+                "SELECT scope_kind, scope_id, policy_id::text FROM policy.policy_links WHERE scope_kind IN ('SUPPLIER', 'TIER')"
             ),
         ], deadline: deadline)
-        var links = productLinks
-        links.reserveCapacity(productLinks.count + results[0].count)
-        for row in results[0] {
-            guard let kind = ScopeKind(rawValue: try row.string(0)) else { continue }
-            links.append(try PolicyLink(scope: try PolicyScope(kind: kind, id: try row.string(1)), policyID: try row.string(2)))
-        }
+        let counter = try Self.changeCounter(results[0])
         var policies: [Policy] = []
         policies.reserveCapacity(results[1].count)
         for row in results[1] { policies.append(try PolicyRow.decode(row)) }
-        return try PolicySet(policies: policies, links: links)
+        var links: [PolicyLink] = []
+        links.reserveCapacity(results[2].count)
+        for row in results[2] {
+            guard let kind = ScopeKind(rawValue: try row.string(0)) else { continue }
+            links.append(try PolicyLink(scope: try PolicyScope(kind: kind, id: try row.string(1)), policyID: try row.string(2)))
+        }
+        return PolicyCache.Entry(changeCounter: counter, policies: try PolicySet(policies: policies, links: links))
+    }
+
+    private static func changeCounter(_ rows: PostgresRows?) throws -> Int64 {
+        guard let row = rows?.first else {
+            throw PostgresError(kind: .decoding, message: "policy.change_counter has no row (the policy migrations insert it)")
+        }
+        return try row.int64(0)
     }
 }

@@ -24,6 +24,8 @@ struct CatalogLookup: Sendable {
     var sellerTiers: [String: String] = [:]
     /// The links of the batch's products (when product policies are enabled).
     var productLinks: [PolicyLink] = []
+    /// `policy.change_counter`, read after the product links.
+    var policyChangeCounter: Int64 = 0
 }
 
 /// A request's items turned into PolicyCore items, each either ready to
@@ -95,7 +97,8 @@ struct PreparedBatch: Sendable {
         Self.label(index, naming)
     }
 
-    private static func label(_ index: Int, _ naming: Naming) -> String {
+    /// How item `index` is named in messages under `naming`.
+    static func label(_ index: Int, _ naming: Naming) -> String {
         switch naming {
         case .batch: "items[\(index)]"
         case .single: "item"
@@ -151,21 +154,6 @@ struct PreparedBatch: Sendable {
     mutating func fail(_ index: Int, _ code: StatusCode, _ detail: String, reason: ResolutionFailureReason = .invalidInput) {
         items[index] = nil
         failures[index] = ItemFailure(code: code, message: "\(label(index)).\(detail)", reason: reason)
-    }
-
-    /// The supplier and tier scopes whose links a resolution may need, given
-    /// the flags: none with the supplier flag off (DEFAULT only), tiers only
-    /// with the tier flag on. Product links come with the catalog lookup.
-    func scopes(flags: PolicyResolutionFlags) -> (suppliers: Set<String>, tiers: Set<String>) {
-        guard flags.supplierPolicyEnabled else { return ([], []) }
-        var suppliers = Set<String>()
-        var tiers = Set<String>()
-        for item in items {
-            guard let item else { continue }
-            if let supplier = item.supplierID { suppliers.insert(supplier) }
-            if flags.tierPolicyEnabled, let tier = item.sellerTier { tiers.insert(tier) }
-        }
-        return (suppliers, tiers)
     }
 
     /// The first failure in request order (RecordCommissions is all or nothing).
