@@ -77,6 +77,7 @@ public enum ServiceLauncher {
 
     public static func main(_ description: Description, build: Builder) async -> Never {
         ProcessTuning.limitMallocArenas(to: 2)
+        ProcessTuning.fixMallocMmapThreshold(bytes: 1 << 20)
         let arguments = Array(CommandLine.arguments.dropFirst())
         let environment = EnvironmentReader()
         do {

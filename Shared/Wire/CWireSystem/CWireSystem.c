@@ -21,3 +21,7 @@ int cws_accept_nonblocking(int listen_fd) {
 void cws_limit_malloc_arenas(int count) {
     mallopt(M_ARENA_MAX, count);
 }
+
+void cws_fix_malloc_mmap_threshold(int bytes) {
+    mallopt(M_MMAP_THRESHOLD, bytes);
+}

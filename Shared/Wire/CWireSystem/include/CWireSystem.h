@@ -16,4 +16,7 @@ int cws_accept_nonblocking(int listen_fd);
 /// Caps glibc malloc arenas (M_ARENA_MAX).
 void cws_limit_malloc_arenas(int count);
 
+/// Fixes glibc's mmap threshold (M_MMAP_THRESHOLD), which also stops its dynamic growth.
+void cws_fix_malloc_mmap_threshold(int bytes);
+
 #endif
