@@ -110,6 +110,10 @@ enum MachineInfo {
         if let swift = try? Baselines.run("/usr/bin/env", ["swift", "--version"]).split(separator: "\n").first {
             info["swift"] = String(swift)
         }
+        // What the write figures depend on: set by deploy/local/bench from the running cluster.
+        if let durability = ProcessInfo.processInfo.environment["O4O_BENCH_PG_DURABILITY"], !durability.isEmpty {
+            info["postgresql durability"] = durability
+        }
         if let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) {
             info["load average at start"] = load.split(separator: " ").prefix(3).joined(separator: " ")
         }
