@@ -323,6 +323,10 @@ public final class PostgresConnection {
 
     /// Reads from the socket until a complete result is buffered, within the deadline.
     func waitUntilResultReady(deadline: Deadline) throws(PostgresError) {
+        // A result already buffered needs no read: results of a pipeline or a
+        // multi-result query usually arrive in one packet, and asking the socket
+        // again would cost a failed recv() per result.
+        if PQisBusy(handle) == 0 { return }
         while true {
             guard PQconsumeInput(handle) == 1 else { throw connectionFailure(fallbackKind: .connectionBroken) }
             if PQisBusy(handle) == 0 { return }
