@@ -9,9 +9,12 @@ public struct ServiceStores: Sendable {
     public let redis: RedisPool?
 
     /// Opens the pools lazily (no connection is made until first use).
-    public init(settings: ServiceSettings, logger: Logger) throws {
+    public init(settings: ServiceSettings, postgresSettings: [String: String] = [:], logger: Logger) throws {
         postgres = PostgresPool(
-            configuration: .init(url: settings.databaseURL, size: settings.databasePoolSize, applicationName: "\(settings.name)-service"),
+            configuration: .init(
+                url: settings.databaseURL, size: settings.databasePoolSize, applicationName: "\(settings.name)-service",
+                settings: postgresSettings
+            ),
             logger: logger
         )
         if let url = settings.redisURL {
@@ -58,6 +61,8 @@ public enum ServiceLauncher {
         /// The schema the service owns: applied last by `migrate up`, the only one `migrate down` reverts.
         /// Nil for a service that owns no tables (the gate), whose `migrate down` is refused.
         public var ownMigrations: MigrationComponent?
+        /// PostgreSQL settings for every pooled session of the service.
+        public var postgresSettings: [String: String] = [:]
 
         public init(
             name: String, defaultWirePort: Int, defaultAdminPort: Int, needsRedis: Bool,
@@ -104,7 +109,7 @@ public enum ServiceLauncher {
             Observability.bootstrap(service: "\(description.name)-service", logLevel: settings.logLevel)
             var logger = Logger(label: "\(description.name)-service")
             logger.logLevel = settings.logLevel
-            let stores = try ServiceStores(settings: settings, logger: logger)
+            let stores = try ServiceStores(settings: settings, postgresSettings: description.postgresSettings, logger: logger)
             let parts = try build(settings, environment, stores, logger)
             try await ServiceHost.run(settings: settings, logger: logger, parts: parts)
             stores.close()

@@ -42,7 +42,10 @@ final class PolicyServiceFixture: @unchecked Sendable {
         for component in [Catalog.migrations, MigrationComponent.runtimeFlags, PolicyServiceApplication.migrations] {
             _ = try Migrator(component: component.name, directory: component.directory, logger: logger).migrateUp(on: connection)
         }
-        pool = PostgresPool(configuration: .init(url: databaseURL, size: 8, applicationName: "policy-test"), logger: logger)
+        pool = PostgresPool(
+            configuration: .init(url: databaseURL, size: 8, applicationName: "policy-test", settings: PolicyServiceApplication.postgresSettings),
+            logger: logger
+        )
         var values = ["POLICY_RESOLUTION_TIMEOUT_MS": "10000"]
         values.merge(environment) { $1 }
         flags = try PolicyServiceApplication.makeFlags(environment: EnvironmentReader(values), pool: pool, logger: logger)

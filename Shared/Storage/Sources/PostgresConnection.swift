@@ -58,8 +58,13 @@ public final class PostgresConnection {
     /// Opens a connection that must be established before `deadline`.
     ///
     /// - Throws: `PostgresError` of kind `.connectionFailed` or `.timeout`.
-    public init(url: String, deadline: Deadline, applicationName: String? = nil) throws(PostgresError) {
-        handle = try Self.open(url: url, deadline: deadline, applicationName: applicationName)
+    /// - Parameter settings: server settings for this session (`-c name=value`
+    ///   at connect), e.g. `["plan_cache_mode": "force_generic_plan"]`; a setting
+    ///   given in the URL's `options` wins.
+    public init(
+        url: String, deadline: Deadline, applicationName: String? = nil, settings: [String: String] = [:]
+    ) throws(PostgresError) {
+        handle = try Self.open(url: url, deadline: deadline, applicationName: applicationName, settings: settings)
     }
 
     deinit {
@@ -190,10 +195,13 @@ public final class PostgresConnection {
 
     // MARK: - Connecting
 
-    private static func open(url: String, deadline: Deadline, applicationName: String?) throws(PostgresError) -> OpaquePointer {
+    private static func open(
+        url: String, deadline: Deadline, applicationName: String?, settings: [String: String]
+    ) throws(PostgresError) -> OpaquePointer {
         // `options` comes before the expanded `dbname` so that an `options` in the URL wins.
         var keywords = ["options"]
-        var values = ["-c TimeZone=UTC -c DateStyle=ISO,MDY"]
+        let extra = settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
+        var values = ["-c TimeZone=UTC -c DateStyle=ISO,MDY" + extra]
         if let applicationName {
             keywords.append("fallback_application_name")
             values.append(applicationName)

@@ -17,13 +17,24 @@ public final class PostgresPool: Sendable {
         public var connectTimeout: Duration
         /// Shown in `pg_stat_activity`.
         public var applicationName: String?
+        /// Server settings for every session of the pool (see `PostgresConnection.init`).
+        public var settings: [String: String]
 
         /// Creates a configuration.
         public init(url: String, size: Int = 8, connectTimeout: Duration = .seconds(5), applicationName: String? = nil) {
+            self.init(url: url, size: size, connectTimeout: connectTimeout, applicationName: applicationName, settings: [:])
+        }
+
+        /// Creates a configuration whose sessions start with `settings`.
+        public init(
+            url: String, size: Int = 8, connectTimeout: Duration = .seconds(5), applicationName: String? = nil,
+            settings: [String: String]
+        ) {
             self.url = url
             self.size = size
             self.connectTimeout = connectTimeout
             self.applicationName = applicationName
+            self.settings = settings
         }
     }
 
@@ -43,7 +54,8 @@ public final class PostgresPool: Sendable {
                     return try PostgresConnection(
                         url: configuration.url,
                         deadline: min(deadline, .after(configuration.connectTimeout)),
-                        applicationName: configuration.applicationName
+                        applicationName: configuration.applicationName,
+                        settings: configuration.settings
                     )
                 } catch {
                     logger.warning("postgres.connect.failed", metadata: ["error": "\(error)"])

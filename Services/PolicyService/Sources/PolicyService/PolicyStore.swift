@@ -81,6 +81,12 @@ public final class PolicyStore: Sendable {
         if small {
             statements.append(productStatement)
         } else {
+            // The service's sessions force generic plans (see
+            // `PolicyServiceApplication.postgresSettings`), which would apply to
+            // this unnamed statement too and plan 10,000 ids as 10: plan it with
+            // the real array for this statement only.
+            _ = try connection.simpleQuery("SET plan_cache_mode = force_custom_plan", deadline: deadline)
+            defer { _ = try? connection.simpleQuery("RESET plan_cache_mode", deadline: .after(micros: 1_000_000)) }
             productRows = try connection.queryUnprepared(productStatement.sql, productStatement.parameters, deadline: deadline)
         }
         if !givenSuppliers.isEmpty {
