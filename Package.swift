@@ -205,7 +205,7 @@ let package = Package(
             exclude: ["smoke-test.sh", "end-to-end.sh"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "WireTests", dependencies: ["Wire", "Proto", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "WireTests", dependencies: ["Wire", "Proto", "Storage", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "ServiceKit", "Catalog", "TestSupport"],
