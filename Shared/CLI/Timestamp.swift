@@ -1,4 +1,5 @@
 import Glibc
+import Storage
 
 /// Conversions between the wire's `int64 ..._unix_micros` (UTC) and the ISO 8601
 /// text people type and read.
@@ -36,8 +37,9 @@ enum Timestamp {
     /// `2025-03-01T09:30:00.123456Z`: always UTC, always six fraction digits,
     /// so the text sorts like the instant and round-trips through `parseMicros`.
     static func iso8601(micros: Int64) -> String {
-        let (days, microsOfDay) = floorDivide(micros, 86_400_000_000)
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let days = CivilCalendar.floorDivide(micros, 86_400_000_000)
+        let microsOfDay = micros - days * 86_400_000_000
+        let (year, month, day) = CivilCalendar.date(daysSinceEpoch: days)
         let seconds = microsOfDay / 1_000_000
         let fraction = microsOfDay % 1_000_000
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(seconds / 3600, 2)):\(pad(seconds / 60 % 60, 2)):"
@@ -83,7 +85,7 @@ enum Timestamp {
             offsetSeconds = offset
             microsOfDay = ((hour * 60 + minute) * 60 + second) * 1_000_000 + fraction
         }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
         let (product, overflow) = days.multipliedReportingOverflow(by: 86_400_000_000)
         guard !overflow else { return nil }
         return product + microsOfDay - offsetSeconds * 1_000_000
@@ -143,29 +145,7 @@ enum Timestamp {
         }
     }
 
-    // MARK: Calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms)
-
-    static func daysSinceEpoch(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = floorDivide(shiftedYear, 400).quotient
-        let yearOfEra = shiftedYear - era * 400
-        let monthIndex = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let shifted = days + 719_468
-        let era = floorDivide(shifted, 146_097).quotient
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
+    // MARK: Calendar arithmetic (days since the epoch: Storage's CivilCalendar)
 
     private static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {
@@ -173,11 +153,6 @@ enum Timestamp {
         case 4, 6, 9, 11: 30
         default: 31
         }
-    }
-
-    private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
-        let quotient = value / divisor - (value % divisor < 0 ? 1 : 0)
-        return (quotient, value - quotient * divisor)
     }
 
     private static func power10(_ exponent: Int) -> Int64 {

@@ -21,14 +21,9 @@ public final class PostgresPool: Sendable {
         public var settings: [String: String]
 
         /// Creates a configuration.
-        public init(url: String, size: Int = 8, connectTimeout: Duration = .seconds(5), applicationName: String? = nil) {
-            self.init(url: url, size: size, connectTimeout: connectTimeout, applicationName: applicationName, settings: [:])
-        }
-
-        /// Creates a configuration whose sessions start with `settings`.
         public init(
             url: String, size: Int = 8, connectTimeout: Duration = .seconds(5), applicationName: String? = nil,
-            settings: [String: String]
+            settings: [String: String] = [:]
         ) {
             self.url = url
             self.size = size

@@ -68,9 +68,9 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
 
     /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, PostgreSQL's ISO input syntax in UTC.
     var isoText: String {
-        let days = Self.floorDivide(unixMicros, Self.microsPerDay)
+        let days = CivilCalendar.floorDivide(unixMicros, Self.microsPerDay)
         let microsOfDay = unixMicros - days * Self.microsPerDay
-        let (year, month, day) = Self.civil(fromDays: days)
+        let (year, month, day) = CivilCalendar.date(daysSinceEpoch: days)
         let seconds = microsOfDay / 1_000_000
         let fraction = microsOfDay % 1_000_000
         func pad(_ value: Int64, _ width: Int) -> String {
@@ -133,42 +133,12 @@ public struct PostgresTimestamp: Sendable, Hashable, Comparable, CustomStringCon
             offsetSeconds = sign == UInt8(ascii: "-") ? -total : total
         }
         guard bytes.isEmpty else { return nil }
-        let days = Self.days(fromCivil: year, month, day)
+        let days = CivilCalendar.daysSinceEpoch(year: year, month: month, day: day)
         let localSeconds = days * 86_400 + hour * 3600 + minute * 60 + second
         self.unixMicros = (localSeconds - offsetSeconds) * 1_000_000 + micros
     }
 
     private static func powerOfTen(_ exponent: Int) -> Int64 {
         (0..<exponent).reduce(1) { value, _ in value * 10 }
-    }
-
-    private static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-        let quotient = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? quotient - 1 : quotient
-    }
-
-    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian, exact for all Int64 days
-    // in range): http://howardhinnant.github.io/date_algorithms.html
-    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = floorDivide(y, 400)
-        let yearOfEra = y - era * 400
-        let monthIndex = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * monthIndex + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = floorDivide(z, 146_097)
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (year, month, day)
     }
 }

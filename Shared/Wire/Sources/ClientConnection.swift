@@ -386,9 +386,10 @@ final class ClientConnection: @unchecked Sendable {
     private func pollIntervalLocked() -> Int32 {
         let nearest = state.waiters.values.lazy.filter { $0.complete != nil }.map(\.deadline).min()
         guard let nearest else { return 100 }
-        return Int32(min(100, max(1, (nearest.remainingMicros + 999) / 1000)))
+        return Self.millis(until: nearest)
     }
 
+    /// Milliseconds until `deadline`, between 1 and 100 (poll slices).
     private static func millis(until deadline: Deadline) -> Int32 {
         Int32(min(100, max(1, (deadline.remainingMicros + 999) / 1000)))
     }

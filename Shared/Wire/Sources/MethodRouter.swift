@@ -46,8 +46,7 @@ public struct MethodRouter: Sendable {
         idempotent: Bool = false,
         _ handler: @escaping @Sendable (CallContext, Request) throws -> Response
     ) {
-        precondition(methods[method] == nil, "method \(method) registered twice")
-        precondition(method.hasPrefix("/") && method.dropFirst().contains("/"), "method name must be /pkg.Service/Method")
+        checkNew(method)
         methods[method] = MethodDescriptor(allowedCallers: callers, idempotent: idempotent) {
             context, bytes throws(RPCError) in
             let request: Request = try Self.decode(bytes)
@@ -74,8 +73,7 @@ public struct MethodRouter: Sendable {
         idempotent: Bool = false,
         _ coalesced: @escaping @Sendable ([CallContext], [Request]) -> [Result<Response, RPCError>]
     ) {
-        precondition(methods[method] == nil, "method \(method) registered twice")
-        precondition(method.hasPrefix("/") && method.dropFirst().contains("/"), "method name must be /pkg.Service/Method")
+        checkNew(method)
         let runAll: @Sendable ([CallContext], [[UInt8]]) -> [Result<[UInt8], RPCError>] = { contexts, payloads in
             var results = [Result<[UInt8], RPCError>?](repeating: nil, count: payloads.count)
             var decodedIndices: [Int] = []
@@ -106,6 +104,12 @@ public struct MethodRouter: Sendable {
             handler: { context, bytes throws(RPCError) in try runAll([context], [bytes])[0].get() },
             coalescedHandler: runAll
         )
+    }
+
+    /// A programming error, caught at start-up: a name registered twice or not `/pkg.Service/Method`.
+    private func checkNew(_ method: String) {
+        precondition(methods[method] == nil, "method \(method) registered twice")
+        precondition(method.hasPrefix("/") && method.dropFirst().contains("/"), "method name must be /pkg.Service/Method")
     }
 
     private static func decode<Request: ProtoMessage>(_ bytes: [UInt8]) throws(RPCError) -> Request {
