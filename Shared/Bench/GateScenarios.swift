@@ -18,7 +18,26 @@ enum GateScenarios {
     static let sellers = 200
     static let productsPerSeller = 10
 
+    /// The runs of the scenario, in order. `O4O_BENCH_GATE_RUNS` (comma-separated
+    /// names) keeps some of them, for profiling one run with `perf` or
+    /// `strace` attached, or for alternating before/after builds quickly;
+    /// the default runs all of them, as `deploy/local/bench` expects.
+    enum Run: String, CaseIterable {
+        case hit, miss, wide, paced, batch
+
+        static func selected(from environment: [String: String]) throws -> Set<Run> {
+            guard let list = environment["O4O_BENCH_GATE_RUNS"], !list.isEmpty else { return Set(allCases) }
+            return try Set(list.split(separator: ",").map { name in
+                guard let run = Run(rawValue: String(name)) else {
+                    throw BenchError("O4O_BENCH_GATE_RUNS: unknown run \(name) (known: \(allCases.map(\.rawValue).joined(separator: ",")))")
+                }
+                return run
+            })
+        }
+    }
+
     static let scenario = Scenario(name: "gate") { context, report in
+        let runs = try Run.selected(from: ProcessInfo.processInfo.environment)
         guard let databaseURL = context.environment.databaseURL else {
             throw BenchError("the gate scenario needs DATABASE_URL to write its test data")
         }
@@ -43,14 +62,15 @@ enum GateScenarios {
         }
 
         // 1. Cache hit, one connection, beside the Redis GET baseline.
-        let hit: LoadGenerator.OperationFactory = { worker in
-            let client = context.environment.client(service: "gate", caller: "checkout")
-            let cursor = WorkerCursor(start: worker * 7919)
-            return {
-                let (seller, product) = data.approvedPair(cursor.advance())
-                let result = try check(client, seller: seller, product: product)
-                guard result.allowed else { throw BenchError("approved pair \(seller)/\(product) denied: \(result.reason)") }
-            }
+        if runs.contains(.hit) {
+            let hit: LoadGenerator.OperationFactory = { worker in
+                let client = context.environment.client(service: "gate", caller: "checkout")
+                let cursor = WorkerCursor(start: worker * 7919)
+                return {
+                    let (seller, product) = data.approvedPair(cursor.advance())
+                    let result = try check(client, seller: seller, product: product)
+                    guard result.allowed else { throw BenchError("approved pair \(seller)/\(product) denied: \(result.reason)") }
+                }
         }
         let single = try context.generator("gate: Check, cache hit, 1 connection", connections: 1, hit).runClosedLoop()
         report.results.append(single)
@@ -62,24 +82,27 @@ enum GateScenarios {
                 measured: "p50 \(Int(single.p50)) µs vs \(Int(redis.p50)) µs = \(format(p50Ratio))x; p99 \(Int(single.p99)) µs vs \(Int(redis.p99)) µs = \(format(p99Ratio))x",
                 met: p50Ratio <= 2 && p99Ratio <= 3 && single.errors == 0))
         }
+        }
 
         // 2. Cache miss: every call names a product never asked about, so each
         // is a Redis miss, a PostgreSQL read and a compare-and-set fill.
-        let miss: LoadGenerator.OperationFactory = { worker in
-            let client = context.environment.client(service: "gate", caller: "checkout")
-            let cursor = WorkerCursor(start: 0)
-            return {
-                let product = "\(prefix)-miss-w\(worker)-\(cursor.advance())"
-                let result = try check(client, seller: data.seller(0), product: product)
-                guard !result.allowed, result.tier == .postgres else {
-                    throw BenchError("a never-requested product answered \(result.reason) from \(result.tier)")
+        if runs.contains(.miss) {
+            let miss: LoadGenerator.OperationFactory = { worker in
+                let client = context.environment.client(service: "gate", caller: "checkout")
+                let cursor = WorkerCursor(start: 0)
+                return {
+                    let product = "\(prefix)-miss-w\(worker)-\(cursor.advance())"
+                    let result = try check(client, seller: data.seller(0), product: product)
+                    guard !result.allowed, result.tier == .postgres else {
+                        throw BenchError("a never-requested product answered \(result.reason) from \(result.tier)")
+                    }
                 }
             }
+            let missResult = try context.generator("gate: Check, cache miss (PostgreSQL + fill), 1 connection", connections: 1, miss).runClosedLoop()
+            report.results.append(missResult)
+            report.notes.append(
+                "gate cache miss: p50 \(Int(missResult.p50)) µs, p99 \(Int(missResult.p99)) µs (each call a Redis GET miss, a PostgreSQL primary-key read and an EVALSHA fill)")
         }
-        let missResult = try context.generator("gate: Check, cache miss (PostgreSQL + fill), 1 connection", connections: 1, miss).runClosedLoop()
-        report.results.append(missResult)
-        report.notes.append(
-            "gate cache miss: p50 \(Int(missResult.p50)) µs, p99 \(Int(missResult.p99)) µs (each call a Redis GET miss, a PostgreSQL primary-key read and an EVALSHA fill)")
 
         // 3. 64 connections, steady state: 95% approved pairs, 5% pairs never
         // requested (denials, cached with the shorter TTL). Hit rate from the
@@ -92,29 +115,36 @@ enum GateScenarios {
                 name, service: "gate", caller: "checkout", connections: 64, method: checkMethod,
                 payloads: mixed.payloads, verify: mixed.verify)
         }
-        let before = try GateCacheCounters.read()
-        let wide = try wideGenerator("gate: Check, 64 connections (95% approved, 5% denied; event-loop client)").runClosedLoop()
-        let paced = try wideGenerator("gate: Check, 64 connections at 20,000/s (event-loop client)").runOpenLoop(rate: 20_000)
-        let after = try GateCacheCounters.read()
-        report.results += [wide, paced]
-        report.notes.append(
-            "gate, 64 connections: driven by the event-loop load generator (one thread, epoll, pre-encoded requests, every response decoded and checked); "
-                + "o4o-bench used \(format(wide.clientCPUSeconds ?? 0)) s CPU for the closed-loop run and \(format(paced.clientCPUSeconds ?? 0)) s for the open-loop run "
-                + "(\(context.runSeconds) s each). The 1-connection runs go through WireClient.")
-        let p95 = paced.p95 ?? paced.p99
-        report.goals.append(GoalVerdict(
-            issue: "#5", goal: "≥ 20,000 checks/s with 64 connections at p95 < 1 ms",
-            measured: "peak \(Int(wide.achievedRate))/s (closed loop, p95 \(Int(wide.p95 ?? wide.p99)) µs); at 20,000/s offered: \(Int(paced.achievedRate))/s achieved, p95 \(Int(p95)) µs, p99 \(Int(paced.p99)) µs, \(paced.errors + wide.errors) errors",
-            met: paced.achievedRate >= 19_800 && p95 < 1000 && paced.errors == 0 && wide.errors == 0))
-        let hits = after.hits - before.hits
-        let misses = after.misses - before.misses
-        let hitRate = hits + misses > 0 ? hits / (hits + misses) : 0
-        report.goals.append(GoalVerdict(
-            issue: "#5", goal: "steady-state cache hit rate > 95%",
-            measured: "\(String(format: "%.2f", hitRate * 100))% (\(Int(hits)) hits, \(Int(misses)) misses, from seller_auth_gate_cache_* during the two 64-connection runs)",
-            met: hitRate > 0.95))
+        if runs.contains(.wide) || runs.contains(.paced) {
+            let before = try GateCacheCounters.read()
+            let wide = runs.contains(.wide)
+                ? try wideGenerator("gate: Check, 64 connections (95% approved, 5% denied; event-loop client)").runClosedLoop() : nil
+            let paced = runs.contains(.paced)
+                ? try wideGenerator("gate: Check, 64 connections at 20,000/s (event-loop client)").runOpenLoop(rate: 20_000) : nil
+            let after = try GateCacheCounters.read()
+            report.results += [wide, paced].compactMap { $0 }
+            if let wide, let paced {
+                report.notes.append(
+                    "gate, 64 connections: driven by the event-loop load generator (one thread, epoll, pre-encoded requests, every response decoded and checked); "
+                        + "o4o-bench used \(format(wide.clientCPUSeconds ?? 0)) s CPU for the closed-loop run and \(format(paced.clientCPUSeconds ?? 0)) s for the open-loop run "
+                        + "(\(context.runSeconds) s each). The 1-connection runs go through WireClient.")
+                let p95 = paced.p95 ?? paced.p99
+                report.goals.append(GoalVerdict(
+                    issue: "#5", goal: "≥ 20,000 checks/s with 64 connections at p95 < 1 ms",
+                    measured: "peak \(Int(wide.achievedRate))/s (closed loop, p95 \(Int(wide.p95 ?? wide.p99)) µs); at 20,000/s offered: \(Int(paced.achievedRate))/s achieved, p95 \(Int(p95)) µs, p99 \(Int(paced.p99)) µs, \(paced.errors + wide.errors) errors",
+                    met: paced.achievedRate >= 19_800 && p95 < 1000 && paced.errors == 0 && wide.errors == 0))
+            }
+            let hits = after.hits - before.hits
+            let misses = after.misses - before.misses
+            let hitRate = hits + misses > 0 ? hits / (hits + misses) : 0
+            report.goals.append(GoalVerdict(
+                issue: "#5", goal: "steady-state cache hit rate > 95%",
+                measured: "\(String(format: "%.2f", hitRate * 100))% (\(Int(hits)) hits, \(Int(misses)) misses, from seller_auth_gate_cache_* during the 64-connection runs)",
+                met: hitRate > 0.95))
+        }
 
         // 4. A 20-item cart: the seller's 10 approved products and 10 it never requested.
+        guard runs.contains(.batch) else { return }
         let batch: LoadGenerator.OperationFactory = { worker in
             let client = context.environment.client(service: "gate", caller: "checkout")
             let cursor = WorkerCursor(start: worker * 31)

@@ -151,6 +151,16 @@ final class CountingStore: AuthorizationStore {
         #expect(RedisAuthorizationCache.hashTag(of: "no-tag") == "no-tag")
     }
 
+    @Test func theHashTagFollowsRedisRulesAroundMultiByteTextAndStrayBraces() {
+        // Redis hashes bytes: the tag is what lies between the first "{" and the next "}".
+        #expect(RedisAuthorizationCache.hashTag(of: "sa:v1:{séllér-☃}:p-9") == "séllér-☃")
+        #expect(RedisAuthorizationCache.hashTag(of: "sa:v1:{a}b}:p") == "a")
+        #expect(RedisAuthorizationCache.hashTag(of: "é{x") == "é{x")
+        #expect(RedisAuthorizationCache.hashTag(of: "{") == "{")
+        #expect(RedisAuthorizationCache.hashTag(of: "ü}{ß}") == "ß")
+        #expect(RedisAuthorizationCache.hashTag(of: AuthorizationCacheKey.make(seller: "s}%", product: "p")) == "s%7D%25")
+    }
+
     @Test func keysOfSeveralSellersAreReadInOneRoundTripInTheirOrder() throws {
         let fixture = try GateFixture()
         let cache = RedisAuthorizationCache(pool: fixture.directRedis)

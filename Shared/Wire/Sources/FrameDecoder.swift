@@ -134,4 +134,51 @@ public enum FrameEncoder {
         bytes.append(contentsOf: body)
         return bytes
     }
+
+    /// The bytes of a RESPONSE frame with status OK carrying `payload`,
+    /// exactly as ``encode(_:)`` writes `Frame(kind: .response, callId:
+    /// callId, payload: payload)`, but written directly: every successful
+    /// call ends with one, and going through protobuf-c costs a message
+    /// tree, a packed-size pass and two copies of the payload.
+    ///
+    /// Fields in field-number order, proto3 defaults left out (as
+    /// protobuf-c packs them): `kind` (1), `call_id` (2, when not 0),
+    /// `payload` (8, when not empty).
+    public static func encodeOKResponse(callId: UInt64, payload: [UInt8]) -> [UInt8] {
+        var bodyLength = 2
+        if callId != 0 { bodyLength += 1 + varintLength(callId) }
+        if !payload.isEmpty { bodyLength += 1 + varintLength(UInt64(payload.count)) + payload.count }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(4 + bodyLength)
+        let length = UInt32(bodyLength)
+        bytes.append(UInt8(truncatingIfNeeded: length >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: length))
+        bytes.append(0x08)  // field 1 (kind), varint
+        bytes.append(UInt8(WireV1.FrameKind.response.rawValue))
+        if callId != 0 {
+            bytes.append(0x10)  // field 2 (call_id), varint
+            appendVarint(callId, to: &bytes)
+        }
+        if !payload.isEmpty {
+            bytes.append(0x42)  // field 8 (payload), length-delimited
+            appendVarint(UInt64(payload.count), to: &bytes)
+            bytes.append(contentsOf: payload)
+        }
+        return bytes
+    }
+
+    static func varintLength(_ value: UInt64) -> Int {
+        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
+    }
+
+    static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
+    }
 }

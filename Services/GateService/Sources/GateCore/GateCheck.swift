@@ -24,7 +24,8 @@ public struct GateCheck: Sendable, Hashable {
     ///   - stage: nil when the wire said `STAGE_UNSPECIFIED` (or a number this
     ///     build does not know).
     ///   - orderTimeMicros: the wire value; 0 means none.
-    ///   - fieldPrefix: prepended to field names in errors, e.g. `items[3].`.
+    ///   - fieldPrefix: prepended to field names in errors, e.g. `items[3].`;
+    ///     built only when an error is thrown (a batch validates every item).
     /// - Throws: `INVALID_ARGUMENT` naming the field: an empty, overlong or
     ///   control-character id, a missing stage, a negative order time, or an
     ///   order time on a stage other than SETTLEMENT.
@@ -33,18 +34,18 @@ public struct GateCheck: Sendable, Hashable {
         productId: String,
         stage: GateStage?,
         orderTimeMicros: Int64,
-        fieldPrefix: String = ""
+        fieldPrefix: @autoclosure () -> String = ""
     ) throws(GateRequestError) -> GateCheck {
-        try validateId(sellerId, field: fieldPrefix + "seller_id")
-        try validateId(productId, field: fieldPrefix + "product_id")
+        try validateId(sellerId, field: { fieldPrefix() + "seller_id" })
+        try validateId(productId, field: { fieldPrefix() + "product_id" })
         guard let stage else {
-            throw .invalidArgument(field: fieldPrefix + "stage", "required: CART, ORDER or SETTLEMENT")
+            throw .invalidArgument(field: fieldPrefix() + "stage", "required: CART, ORDER or SETTLEMENT")
         }
         guard orderTimeMicros >= 0 else {
-            throw .invalidArgument(field: fieldPrefix + "order_time_unix_micros", "must not be negative")
+            throw .invalidArgument(field: fieldPrefix() + "order_time_unix_micros", "must not be negative")
         }
         guard orderTimeMicros == 0 || stage == .settlement else {
-            throw .invalidArgument(field: fieldPrefix + "order_time_unix_micros", "allowed only with stage SETTLEMENT")
+            throw .invalidArgument(field: fieldPrefix() + "order_time_unix_micros", "allowed only with stage SETTLEMENT")
         }
         return GateCheck(
             sellerId: sellerId, productId: productId, stage: stage,
@@ -59,17 +60,17 @@ public struct GateCheck: Sendable, Hashable {
         }
     }
 
-    private static func validateId(_ id: String, field: String) throws(GateRequestError) {
-        guard !id.isEmpty else { throw .invalidArgument(field: field, "required") }
+    private static func validateId(_ id: String, field: () -> String) throws(GateRequestError) {
+        guard !id.isEmpty else { throw .invalidArgument(field: field(), "required") }
         // UTF-8 length first: cheap, and bounds the character count from above.
         if id.utf8.count > maximumIdLength, id.count > maximumIdLength {
-            throw .invalidArgument(field: field, "longer than \(maximumIdLength) characters")
+            throw .invalidArgument(field: field(), "longer than \(maximumIdLength) characters")
         }
         // Printable ASCII (every UUID and catalog id in practice) has no
         // control character: skip the Unicode property lookups on the hot path.
         if id.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return }
         if id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalidArgument(field: field, "contains control characters")
+            throw .invalidArgument(field: field(), "contains control characters")
         }
     }
 }

@@ -92,10 +92,13 @@ public struct RedisAuthorizationCache: AuthorizationCache {
     /// The Redis Cluster hash tag of `key`: the text inside its first `{...}`
     /// when non-empty, else the whole key (Redis's own rule).
     static func hashTag(of key: String) -> Substring {
-        guard let open = key.firstIndex(of: "{") else { return Substring(key) }
-        let rest = key[key.index(after: open)...]
-        guard let close = rest.firstIndex(of: "}"), close != rest.startIndex else { return Substring(key) }
-        return rest[..<close]
+        // Braces are ASCII: searching the UTF-8 bytes finds the same
+        // positions as searching characters, without grapheme breaking.
+        let utf8 = key.utf8
+        guard let open = utf8.firstIndex(of: UInt8(ascii: "{")) else { return Substring(key) }
+        let start = utf8.index(after: open)
+        guard let close = utf8[start...].firstIndex(of: UInt8(ascii: "}")), close != start else { return Substring(key) }
+        return key[start..<close]
     }
 
     public func fill(_ fills: [AuthorizationCacheFill], deadline: Deadline) throws(RedisError) -> [Bool] {
