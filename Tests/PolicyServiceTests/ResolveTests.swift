@@ -295,6 +295,29 @@ import Wire
         #expect(rpcError { try fixture.resolveBatch([]) }?.code == .invalidArgument)
     }
 
+    @Test func malformedBatchBytesAreInvalidArgumentAndUnusualOnesResolveAsProtobufCReadsThem() throws {
+        let fixture = try seedFixture()
+        let method = "/policy.v1.PolicyService/ResolveBatch"
+        let plain = PolicyV1.ResolveBatchRequest(items: [F.item("oi-1", product: "prod-override"), F.item("oi-2", product: "prod-plain")])
+            .serializedBytes()
+        let malformed: [[UInt8]] = [
+            Array(plain.dropLast()),  // the last item shorter than its length prefix
+            plain + [0x0A, 0x05, 0x0A],  // an item whose length runs past the end
+            plain + [0x0B],  // a group (wire type 3)
+            [UInt8](repeating: 0xFF, count: 11),  // a key that never ends
+        ]
+        for bytes in malformed {
+            let error = rpcError { try fixture.settlement.unary(method, payload: bytes) }
+            #expect(error?.code == .invalidArgument)
+            #expect(error?.message == "request is not a valid policy.v1.ResolveBatchRequest message")
+        }
+        // An unknown field (20, varint): the generated decoder leaves it to protobuf-c, which skips it.
+        let unusual = try fixture.settlement.unary(method, payload: plain + [0xA0, 0x01, 0x07])
+        let results = try PolicyV1.ResolveBatchResponse(serializedBytes: unusual).results
+        #expect(results.map(\.orderItemId) == ["oi-1", "oi-2"])
+        #expect(results.map { $0.resolution?.level } == [.product, .supplier])
+    }
+
     @Test func tenThousandItemBatchResolvesEveryItem() throws {
         let fixture = try PolicyServiceFixture()
         let products = (0..<2_000).map { "prod-\($0)" }

@@ -110,6 +110,8 @@ struct PreparedBatch: Sendable {
         var products = Set<String>()
         var suppliers = Set<String>()
         var sellers = Set<String>()
+        // Sized once: growing a set rehashes every id already in it.
+        products.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             guard let item else { continue }
             products.insert(item.productID)

@@ -47,6 +47,8 @@ struct ResolutionEncoder {
     /// The `PolicySnapshot` encoding of each policy applied so far, by policy id
     /// (one call resolves against one snapshot, where ids are unique).
     private var snapshots: [String: [UInt8]] = [:]
+    /// The snapshot appended last, checked before `snapshots`.
+    private var lastSnapshot: (policyID: String, encoded: [UInt8])?
 
     /// An encoder for a response of about `expectedResults` results.
     init(expectedResults: Int) {
@@ -91,9 +93,17 @@ struct ResolutionEncoder {
     }
 
     private mutating func snapshot(of policy: Policy) -> [UInt8] {
-        if let encoded = snapshots[policy.id] { return encoded }
-        let encoded = PolicyV1.PolicySnapshot(policy).serializedBytes()
-        snapshots[policy.id] = encoded
+        // Runs of items share a policy: comparing ids (one pointer check when
+        // both come from the same policy set) skips hashing a UUID per item.
+        if let last = lastSnapshot, last.policyID == policy.id { return last.encoded }
+        let encoded: [UInt8]
+        if let known = snapshots[policy.id] {
+            encoded = known
+        } else {
+            encoded = PolicyV1.PolicySnapshot(policy).serializedBytes()
+            snapshots[policy.id] = encoded
+        }
+        lastSnapshot = (policy.id, encoded)
         return encoded
     }
 }

@@ -29,6 +29,33 @@ extension FlagsV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, name)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, value)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, source)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, description)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: updatedAtUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, updatedBy)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, name)
+            writer.stringField(key: 0x12, value)
+            writer.stringField(key: 0x1A, source)
+            writer.stringField(key: 0x22, description)
+            writer.varintField(key: 0x28, UInt64(bitPattern: updatedAtUnixMicros))
+            writer.stringField(key: 0x32, updatedBy)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -40,6 +67,60 @@ extension FlagsV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // name = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.name = value
+                case 0x12:  // value = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.value = value
+                case 0x1A:  // source = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.source = value
+                case 0x22:  // description = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.description = value
+                case 0x28:  // updated_at_unix_micros = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.updatedAtUnixMicros = Int64(bitPattern: value)
+                case 0x32:  // updated_by = 6
+                    guard seen & (1 << 6) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 6
+                    message.updatedBy = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = flags__v1__flag__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "flags.v1.Flag")
@@ -79,6 +160,21 @@ extension FlagsV1 {
         public init() {}
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            0
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            _ = writer
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -90,6 +186,28 @@ extension FlagsV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            // Every field of this message, and any unknown one, is protobuf-c's to read.
+            bytes.isEmpty
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = flags__v1__list_flags_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "flags.v1.ListFlagsRequest")
@@ -127,6 +245,34 @@ extension FlagsV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, service)
+            for element in flags {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, stale ? 1 : 0)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: lastRefreshUnixMicros))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, service)
+            for element in flags {
+                writer.messageHeader(key: 0x12, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+            writer.varintField(key: 0x18, stale ? 1 : 0)
+            writer.varintField(key: 0x20, UInt64(bitPattern: lastRefreshUnixMicros))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -138,6 +284,53 @@ extension FlagsV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.flags.reserveCapacity(message.flags.count + reader.countFields(key: 0x12))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // service = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.service = value
+                case 0x12:  // flags = 2
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.flags.append(Flag())
+                    guard Flag.fastDecode(body, into: &message.flags[message.flags.count - 1]) else { return false }
+                case 0x18:  // stale = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.stale = value != 0
+                case 0x20:  // last_refresh_unix_micros = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.lastRefreshUnixMicros = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = flags__v1__list_flags_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "flags.v1.ListFlagsResponse")
@@ -185,6 +378,29 @@ extension FlagsV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, name)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, value)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, actor)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, name)
+            writer.stringField(key: 0x12, value)
+            writer.stringField(key: 0x1A, reason)
+            writer.stringField(key: 0x22, actor)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -196,6 +412,52 @@ extension FlagsV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // name = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.name = value
+                case 0x12:  // value = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.value = value
+                case 0x1A:  // reason = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.reason = value
+                case 0x22:  // actor = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.actor = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = flags__v1__set_flag_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "flags.v1.SetFlagRequest")
@@ -238,6 +500,30 @@ extension FlagsV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let flag {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, flag.encodedSize)
+            }
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, previousValue)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let flag {
+                writer.messageHeader(key: 0x0A, length: flag.encodedSize)
+                flag.encode(to: &writer)
+            }
+            writer.stringField(key: 0x12, previousValue)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -249,6 +535,45 @@ extension FlagsV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // flag = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.flag = Flag()
+                    guard Flag.fastDecode(body, into: &message.flag!) else { return false }
+                case 0x12:  // previous_value = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.previousValue = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = flags__v1__set_flag_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "flags.v1.SetFlagResponse")

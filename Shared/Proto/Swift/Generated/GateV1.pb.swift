@@ -80,6 +80,29 @@ extension GateV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, productId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(stage.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: orderTimeUnixMicros))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, sellerId)
+            writer.stringField(key: 0x12, productId)
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(stage.rawValue)))
+            writer.varintField(key: 0x20, UInt64(bitPattern: orderTimeUnixMicros))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -91,6 +114,52 @@ extension GateV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // seller_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.sellerId = value
+                case 0x12:  // product_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.productId = value
+                case 0x18:  // stage = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.stage = Stage(rawValue: Int32(truncatingIfNeeded: value)) ?? Stage(rawValue: 0)!
+                case 0x20:  // order_time_unix_micros = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.orderTimeUnixMicros = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = gate__v1__check_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "gate.v1.CheckRequest")
@@ -143,6 +212,35 @@ extension GateV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, allowed ? 1 : 0)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(reason.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(evaluatedReason.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, enforced ? 1 : 0)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(tier.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(mode.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: authorizationVersion))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, allowed ? 1 : 0)
+            writer.varintField(key: 0x10, UInt64(bitPattern: Int64(reason.rawValue)))
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(evaluatedReason.rawValue)))
+            writer.varintField(key: 0x20, enforced ? 1 : 0)
+            writer.varintField(key: 0x28, UInt64(bitPattern: Int64(tier.rawValue)))
+            writer.varintField(key: 0x30, UInt64(bitPattern: Int64(mode.rawValue)))
+            writer.varintField(key: 0x38, UInt64(bitPattern: authorizationVersion))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -154,6 +252,64 @@ extension GateV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // allowed = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.allowed = value != 0
+                case 0x10:  // reason = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.reason = Reason(rawValue: Int32(truncatingIfNeeded: value)) ?? Reason(rawValue: 0)!
+                case 0x18:  // evaluated_reason = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.evaluatedReason = Reason(rawValue: Int32(truncatingIfNeeded: value)) ?? Reason(rawValue: 0)!
+                case 0x20:  // enforced = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.enforced = value != 0
+                case 0x28:  // tier = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.tier = Tier(rawValue: Int32(truncatingIfNeeded: value)) ?? Tier(rawValue: 0)!
+                case 0x30:  // mode = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.mode = RolloutMode(rawValue: Int32(truncatingIfNeeded: value)) ?? RolloutMode(rawValue: 0)!
+                case 0x38:  // authorization_version = 7
+                    guard seen & (1 << 7) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 7
+                    message.authorizationVersion = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = gate__v1__check_result__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "gate.v1.CheckResult")
@@ -200,6 +356,28 @@ extension GateV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let result {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, result.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let result {
+                writer.messageHeader(key: 0x0A, length: result.encodedSize)
+                result.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -211,6 +389,41 @@ extension GateV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // result = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.result = CheckResult()
+                    guard CheckResult.fastDecode(body, into: &message.result!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = gate__v1__check_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "gate.v1.CheckResponse")
@@ -251,6 +464,29 @@ extension GateV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, productId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(stage.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: orderTimeUnixMicros))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, sellerId)
+            writer.stringField(key: 0x12, productId)
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(stage.rawValue)))
+            writer.varintField(key: 0x20, UInt64(bitPattern: orderTimeUnixMicros))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -262,6 +498,52 @@ extension GateV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // seller_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.sellerId = value
+                case 0x12:  // product_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.productId = value
+                case 0x18:  // stage = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.stage = Stage(rawValue: Int32(truncatingIfNeeded: value)) ?? Stage(rawValue: 0)!
+                case 0x20:  // order_time_unix_micros = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.orderTimeUnixMicros = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = gate__v1__check_item__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "gate.v1.CheckItem")
@@ -304,6 +586,30 @@ extension GateV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            for element in items {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, sellerId)
+            for element in items {
+                writer.messageHeader(key: 0x12, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -315,6 +621,45 @@ extension GateV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.items.reserveCapacity(message.items.count + reader.countFields(key: 0x12))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // seller_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.sellerId = value
+                case 0x12:  // items = 2
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.items.append(CheckItem())
+                    guard CheckItem.fastDecode(body, into: &message.items[message.items.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = gate__v1__check_batch_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "gate.v1.CheckBatchRequest")
@@ -352,6 +697,28 @@ extension GateV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            for element in results {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            for element in results {
+                writer.messageHeader(key: 0x0A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -363,6 +730,40 @@ extension GateV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.results.reserveCapacity(message.results.count + reader.countFields(key: 0x0A))
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // results = 1
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.results.append(CheckResult())
+                    guard CheckResult.fastDecode(body, into: &message.results[message.results.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = gate__v1__check_batch_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "gate.v1.CheckBatchResponse")

@@ -69,6 +69,49 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, productId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(status.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: version))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: createdAtUnixMicros))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: decidedAtUnixMicros))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: revokedAtUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: cooldownUntilUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, note)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, decidedBy)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, idempotencyKey)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            writer.stringField(key: 0x12, sellerId)
+            writer.stringField(key: 0x1A, productId)
+            writer.stringField(key: 0x22, supplierId)
+            writer.varintField(key: 0x28, UInt64(bitPattern: Int64(status.rawValue)))
+            writer.varintField(key: 0x30, UInt64(bitPattern: version))
+            writer.varintField(key: 0x38, UInt64(bitPattern: createdAtUnixMicros))
+            writer.varintField(key: 0x40, UInt64(bitPattern: decidedAtUnixMicros))
+            writer.varintField(key: 0x48, UInt64(bitPattern: revokedAtUnixMicros))
+            writer.stringField(key: 0x52, reason)
+            writer.varintField(key: 0x58, UInt64(bitPattern: cooldownUntilUnixMicros))
+            writer.stringField(key: 0x62, note)
+            writer.stringField(key: 0x6A, decidedBy)
+            writer.stringField(key: 0x72, idempotencyKey)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -80,6 +123,92 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // seller_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.sellerId = value
+                case 0x1A:  // product_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.productId = value
+                case 0x22:  // supplier_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.supplierId = value
+                case 0x28:  // status = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.status = AuthorizationStatus(rawValue: Int32(truncatingIfNeeded: value)) ?? AuthorizationStatus(rawValue: 0)!
+                case 0x30:  // version = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.version = Int64(bitPattern: value)
+                case 0x38:  // created_at_unix_micros = 7
+                    guard seen & (1 << 7) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 7
+                    message.createdAtUnixMicros = Int64(bitPattern: value)
+                case 0x40:  // decided_at_unix_micros = 8
+                    guard seen & (1 << 8) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 8
+                    message.decidedAtUnixMicros = Int64(bitPattern: value)
+                case 0x48:  // revoked_at_unix_micros = 9
+                    guard seen & (1 << 9) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 9
+                    message.revokedAtUnixMicros = Int64(bitPattern: value)
+                case 0x52:  // reason = 10
+                    guard seen & (1 << 10) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 10
+                    message.reason = value
+                case 0x58:  // cooldown_until_unix_micros = 11
+                    guard seen & (1 << 11) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 11
+                    message.cooldownUntilUnixMicros = Int64(bitPattern: value)
+                case 0x62:  // note = 12
+                    guard seen & (1 << 12) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 12
+                    message.note = value
+                case 0x6A:  // decided_by = 13
+                    guard seen & (1 << 13) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 13
+                    message.decidedBy = value
+                case 0x72:  // idempotency_key = 14
+                    guard seen & (1 << 14) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 14
+                    message.idempotencyKey = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.AuthorizationRequest")
@@ -156,6 +285,39 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, requestId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(fromStatus.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(toStatus.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(actorRole.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, actorId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, caller)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: atUnixMicros))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: version))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, requestId)
+            writer.varintField(key: 0x10, UInt64(bitPattern: Int64(fromStatus.rawValue)))
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(toStatus.rawValue)))
+            writer.varintField(key: 0x20, UInt64(bitPattern: Int64(actorRole.rawValue)))
+            writer.stringField(key: 0x2A, actorId)
+            writer.stringField(key: 0x32, caller)
+            writer.stringField(key: 0x3A, reason)
+            writer.varintField(key: 0x40, UInt64(bitPattern: atUnixMicros))
+            writer.varintField(key: 0x48, UInt64(bitPattern: version))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -167,6 +329,72 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.requestId = value
+                case 0x10:  // from_status = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.fromStatus = AuthorizationStatus(rawValue: Int32(truncatingIfNeeded: value)) ?? AuthorizationStatus(rawValue: 0)!
+                case 0x18:  // to_status = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.toStatus = AuthorizationStatus(rawValue: Int32(truncatingIfNeeded: value)) ?? AuthorizationStatus(rawValue: 0)!
+                case 0x20:  // actor_role = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.actorRole = ActorRole(rawValue: Int32(truncatingIfNeeded: value)) ?? ActorRole(rawValue: 0)!
+                case 0x2A:  // actor_id = 5
+                    guard seen & (1 << 5) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 5
+                    message.actorId = value
+                case 0x32:  // caller = 6
+                    guard seen & (1 << 6) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 6
+                    message.caller = value
+                case 0x3A:  // reason = 7
+                    guard seen & (1 << 7) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 7
+                    message.reason = value
+                case 0x40:  // at_unix_micros = 8
+                    guard seen & (1 << 8) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 8
+                    message.atUnixMicros = Int64(bitPattern: value)
+                case 0x48:  // version = 9
+                    guard seen & (1 << 9) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 9
+                    message.version = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__audit_event__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.AuditEvent")
@@ -223,6 +451,29 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, productId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, idempotencyKey)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, note)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, sellerId)
+            writer.stringField(key: 0x12, productId)
+            writer.stringField(key: 0x1A, idempotencyKey)
+            writer.stringField(key: 0x22, note)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -234,6 +485,52 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // seller_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.sellerId = value
+                case 0x12:  // product_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.productId = value
+                case 0x1A:  // idempotency_key = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.idempotencyKey = value
+                case 0x22:  // note = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.note = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__request_authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.RequestAuthorizationRequest")
@@ -276,6 +573,30 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let request {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, request.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, replayed ? 1 : 0)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let request {
+                writer.messageHeader(key: 0x0A, length: request.encodedSize)
+                request.encode(to: &writer)
+            }
+            writer.varintField(key: 0x10, replayed ? 1 : 0)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -287,6 +608,45 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.request = AuthorizationRequest()
+                    guard AuthorizationRequest.fastDecode(body, into: &message.request!) else { return false }
+                case 0x10:  // replayed = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.replayed = value != 0
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__request_authorization_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.RequestAuthorizationResponse")
@@ -325,6 +685,25 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            writer.stringField(key: 0x12, sellerId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -336,6 +715,44 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // seller_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.sellerId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__cancel_authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.CancelAuthorizationRequest")
@@ -372,6 +789,28 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let request {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, request.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let request {
+                writer.messageHeader(key: 0x0A, length: request.encodedSize)
+                request.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -383,6 +822,41 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.request = AuthorizationRequest()
+                    guard AuthorizationRequest.fastDecode(body, into: &message.request!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__cancel_authorization_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.CancelAuthorizationResponse")
@@ -421,6 +895,27 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            writer.stringField(key: 0x12, supplierId)
+            writer.stringField(key: 0x1A, reason)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -432,6 +927,48 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // supplier_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.supplierId = value
+                case 0x1A:  // reason = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.reason = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__approve_authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.ApproveAuthorizationRequest")
@@ -470,6 +1007,28 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let request {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, request.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let request {
+                writer.messageHeader(key: 0x0A, length: request.encodedSize)
+                request.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -481,6 +1040,41 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.request = AuthorizationRequest()
+                    guard AuthorizationRequest.fastDecode(body, into: &message.request!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__approve_authorization_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.ApproveAuthorizationResponse")
@@ -519,6 +1113,27 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            writer.stringField(key: 0x12, supplierId)
+            writer.stringField(key: 0x1A, reason)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -530,6 +1145,48 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // supplier_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.supplierId = value
+                case 0x1A:  // reason = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.reason = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__reject_authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.RejectAuthorizationRequest")
@@ -568,6 +1225,28 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let request {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, request.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let request {
+                writer.messageHeader(key: 0x0A, length: request.encodedSize)
+                request.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -579,6 +1258,41 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.request = AuthorizationRequest()
+                    guard AuthorizationRequest.fastDecode(body, into: &message.request!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__reject_authorization_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.RejectAuthorizationResponse")
@@ -619,6 +1333,29 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, operatorId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            writer.stringField(key: 0x12, supplierId)
+            writer.stringField(key: 0x1A, reason)
+            writer.stringField(key: 0x22, operatorId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -630,6 +1367,52 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // supplier_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.supplierId = value
+                case 0x1A:  // reason = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.reason = value
+                case 0x22:  // operator_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.operatorId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__revoke_authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.RevokeAuthorizationRequest")
@@ -670,6 +1453,28 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let request {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, request.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let request {
+                writer.messageHeader(key: 0x0A, length: request.encodedSize)
+                request.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -681,6 +1486,41 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.request = AuthorizationRequest()
+                    guard AuthorizationRequest.fastDecode(body, into: &message.request!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__revoke_authorization_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.RevokeAuthorizationResponse")
@@ -722,6 +1562,7 @@ extension InboxV1 {
             self.pageToken = pageToken
         }
 
+        // A repeated scalar or string field: protobuf-c encodes this message.
         public func serializedBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
@@ -734,6 +1575,52 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // supplier_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.supplierId = value
+                case 0x1A:  // product_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.productId = value
+                case 0x20:  // page_size = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.pageSize = Int32(truncatingIfNeeded: value)
+                case 0x2A:  // page_token = 5
+                    guard seen & (1 << 5) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 5
+                    message.pageToken = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__list_inbox_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.ListInboxRequest")
@@ -779,6 +1666,30 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            for element in requests {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, nextPageToken)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            for element in requests {
+                writer.messageHeader(key: 0x0A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+            writer.stringField(key: 0x12, nextPageToken)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -790,6 +1701,45 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.requests.reserveCapacity(message.requests.count + reader.countFields(key: 0x0A))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // requests = 1
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.requests.append(AuthorizationRequest())
+                    guard AuthorizationRequest.fastDecode(body, into: &message.requests[message.requests.count - 1]) else { return false }
+                case 0x12:  // next_page_token = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.nextPageToken = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__list_inbox_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.ListInboxResponse")
@@ -834,6 +1784,7 @@ extension InboxV1 {
             self.pageToken = pageToken
         }
 
+        // A repeated scalar or string field: protobuf-c encodes this message.
         public func serializedBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
@@ -846,6 +1797,52 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // seller_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.sellerId = value
+                case 0x1A:  // product_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.productId = value
+                case 0x20:  // page_size = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.pageSize = Int32(truncatingIfNeeded: value)
+                case 0x2A:  // page_token = 5
+                    guard seen & (1 << 5) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 5
+                    message.pageToken = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__list_mine_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.ListMineRequest")
@@ -891,6 +1888,30 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            for element in requests {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, nextPageToken)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            for element in requests {
+                writer.messageHeader(key: 0x0A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+            writer.stringField(key: 0x12, nextPageToken)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -902,6 +1923,45 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.requests.reserveCapacity(message.requests.count + reader.countFields(key: 0x0A))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // requests = 1
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.requests.append(AuthorizationRequest())
+                    guard AuthorizationRequest.fastDecode(body, into: &message.requests[message.requests.count - 1]) else { return false }
+                case 0x12:  // next_page_token = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.nextPageToken = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__list_mine_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.ListMineResponse")
@@ -943,6 +2003,27 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            writer.stringField(key: 0x12, sellerId)
+            writer.stringField(key: 0x1A, supplierId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -954,6 +2035,48 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // seller_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.sellerId = value
+                case 0x1A:  // supplier_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.supplierId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__get_authorization_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.GetAuthorizationRequest")
@@ -994,6 +2117,35 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let request {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, request.encodedSize)
+            }
+            for element in events {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let request {
+                writer.messageHeader(key: 0x0A, length: request.encodedSize)
+                request.encode(to: &writer)
+            }
+            for element in events {
+                writer.messageHeader(key: 0x12, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1005,6 +2157,46 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.events.reserveCapacity(message.events.count + reader.countFields(key: 0x12))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // request = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.request = AuthorizationRequest()
+                    guard AuthorizationRequest.fastDecode(body, into: &message.request!) else { return false }
+                case 0x12:  // events = 2
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.events.append(AuditEvent())
+                    guard AuditEvent.fastDecode(body, into: &message.events[message.events.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__get_authorization_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.GetAuthorizationResponse")
@@ -1042,6 +2234,23 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, supplierId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1053,6 +2262,40 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // supplier_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.supplierId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__inbox_size_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.InboxSizeRequest")
@@ -1087,6 +2330,23 @@ extension InboxV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: pending))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, UInt64(bitPattern: pending))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1098,6 +2358,40 @@ extension InboxV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // pending = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.pending = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = inbox__v1__inbox_size_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "inbox.v1.InboxSizeResponse")

@@ -101,6 +101,23 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: value))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, UInt64(bitPattern: value))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -112,6 +129,40 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // value = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.value = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__int64_value__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.Int64Value")
@@ -164,6 +215,61 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, code)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(kind.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(commissionType.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: ratePpm))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: fixedAmount))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, currency)
+            if let minCommission {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, minCommission.encodedSize)
+            }
+            if let maxCommission {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, maxCommission.encodedSize)
+            }
+            if let validFromUnixMicros {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, validFromUnixMicros.encodedSize)
+            }
+            if let validUntilUnixMicros {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, validUntilUnixMicros.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, code)
+            writer.varintField(key: 0x10, UInt64(bitPattern: Int64(kind.rawValue)))
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(commissionType.rawValue)))
+            writer.varintField(key: 0x20, UInt64(bitPattern: ratePpm))
+            writer.varintField(key: 0x28, UInt64(bitPattern: fixedAmount))
+            writer.stringField(key: 0x32, currency)
+            if let minCommission {
+                writer.messageHeader(key: 0x3A, length: minCommission.encodedSize)
+                minCommission.encode(to: &writer)
+            }
+            if let maxCommission {
+                writer.messageHeader(key: 0x42, length: maxCommission.encodedSize)
+                maxCommission.encode(to: &writer)
+            }
+            if let validFromUnixMicros {
+                writer.messageHeader(key: 0x4A, length: validFromUnixMicros.encodedSize)
+                validFromUnixMicros.encode(to: &writer)
+            }
+            if let validUntilUnixMicros {
+                writer.messageHeader(key: 0x52, length: validUntilUnixMicros.encodedSize)
+                validUntilUnixMicros.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -175,6 +281,80 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // code = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.code = value
+                case 0x10:  // kind = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.kind = PolicyKind(rawValue: Int32(truncatingIfNeeded: value)) ?? PolicyKind(rawValue: 0)!
+                case 0x18:  // commission_type = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.commissionType = CommissionType(rawValue: Int32(truncatingIfNeeded: value)) ?? CommissionType(rawValue: 0)!
+                case 0x20:  // rate_ppm = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.ratePpm = Int64(bitPattern: value)
+                case 0x28:  // fixed_amount = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.fixedAmount = Int64(bitPattern: value)
+                case 0x32:  // currency = 6
+                    guard seen & (1 << 6) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 6
+                    message.currency = value
+                case 0x3A:  // min_commission = 7
+                    guard seen & (1 << 7) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 7
+                    message.minCommission = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.minCommission!) else { return false }
+                case 0x42:  // max_commission = 8
+                    guard seen & (1 << 8) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 8
+                    message.maxCommission = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.maxCommission!) else { return false }
+                case 0x4A:  // valid_from_unix_micros = 9
+                    guard seen & (1 << 9) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 9
+                    message.validFromUnixMicros = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.validFromUnixMicros!) else { return false }
+                case 0x52:  // valid_until_unix_micros = 10
+                    guard seen & (1 << 10) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 10
+                    message.validUntilUnixMicros = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.validUntilUnixMicros!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__policy_terms__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.PolicyTerms")
@@ -241,6 +421,42 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, id)
+            if let terms {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, terms.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(status.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: version))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: createdAtUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, createdBy)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: updatedAtUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, updatedBy)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, id)
+            if let terms {
+                writer.messageHeader(key: 0x12, length: terms.encodedSize)
+                terms.encode(to: &writer)
+            }
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(status.rawValue)))
+            writer.varintField(key: 0x20, UInt64(bitPattern: version))
+            writer.varintField(key: 0x28, UInt64(bitPattern: createdAtUnixMicros))
+            writer.stringField(key: 0x32, createdBy)
+            writer.varintField(key: 0x38, UInt64(bitPattern: updatedAtUnixMicros))
+            writer.stringField(key: 0x42, updatedBy)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -252,6 +468,69 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.id = value
+                case 0x12:  // terms = 2
+                    guard seen & (1 << 2) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 2
+                    message.terms = PolicyTerms()
+                    guard PolicyTerms.fastDecode(body, into: &message.terms!) else { return false }
+                case 0x18:  // status = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.status = PolicyStatus(rawValue: Int32(truncatingIfNeeded: value)) ?? PolicyStatus(rawValue: 0)!
+                case 0x20:  // version = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.version = Int64(bitPattern: value)
+                case 0x28:  // created_at_unix_micros = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.createdAtUnixMicros = Int64(bitPattern: value)
+                case 0x32:  // created_by = 6
+                    guard seen & (1 << 6) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 6
+                    message.createdBy = value
+                case 0x38:  // updated_at_unix_micros = 7
+                    guard seen & (1 << 7) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 7
+                    message.updatedAtUnixMicros = Int64(bitPattern: value)
+                case 0x42:  // updated_by = 8
+                    guard seen & (1 << 8) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 8
+                    message.updatedBy = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__policy__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.Policy")
@@ -322,6 +601,65 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, code)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: version))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(kind.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(commissionType.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: ratePpm))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: fixedAmount))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, currency)
+            if let minCommission {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, minCommission.encodedSize)
+            }
+            if let maxCommission {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, maxCommission.encodedSize)
+            }
+            if let validFromUnixMicros {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, validFromUnixMicros.encodedSize)
+            }
+            if let validUntilUnixMicros {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, validUntilUnixMicros.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, policyId)
+            writer.stringField(key: 0x12, code)
+            writer.varintField(key: 0x18, UInt64(bitPattern: version))
+            writer.varintField(key: 0x20, UInt64(bitPattern: Int64(kind.rawValue)))
+            writer.varintField(key: 0x28, UInt64(bitPattern: Int64(commissionType.rawValue)))
+            writer.varintField(key: 0x30, UInt64(bitPattern: ratePpm))
+            writer.varintField(key: 0x38, UInt64(bitPattern: fixedAmount))
+            writer.stringField(key: 0x42, currency)
+            if let minCommission {
+                writer.messageHeader(key: 0x4A, length: minCommission.encodedSize)
+                minCommission.encode(to: &writer)
+            }
+            if let maxCommission {
+                writer.messageHeader(key: 0x52, length: maxCommission.encodedSize)
+                maxCommission.encode(to: &writer)
+            }
+            if let validFromUnixMicros {
+                writer.messageHeader(key: 0x5A, length: validFromUnixMicros.encodedSize)
+                validFromUnixMicros.encode(to: &writer)
+            }
+            if let validUntilUnixMicros {
+                writer.messageHeader(key: 0x62, length: validUntilUnixMicros.encodedSize)
+                validUntilUnixMicros.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -333,6 +671,88 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.policyId = value
+                case 0x12:  // code = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.code = value
+                case 0x18:  // version = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.version = Int64(bitPattern: value)
+                case 0x20:  // kind = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.kind = PolicyKind(rawValue: Int32(truncatingIfNeeded: value)) ?? PolicyKind(rawValue: 0)!
+                case 0x28:  // commission_type = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.commissionType = CommissionType(rawValue: Int32(truncatingIfNeeded: value)) ?? CommissionType(rawValue: 0)!
+                case 0x30:  // rate_ppm = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.ratePpm = Int64(bitPattern: value)
+                case 0x38:  // fixed_amount = 7
+                    guard seen & (1 << 7) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 7
+                    message.fixedAmount = Int64(bitPattern: value)
+                case 0x42:  // currency = 8
+                    guard seen & (1 << 8) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 8
+                    message.currency = value
+                case 0x4A:  // min_commission = 9
+                    guard seen & (1 << 9) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 9
+                    message.minCommission = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.minCommission!) else { return false }
+                case 0x52:  // max_commission = 10
+                    guard seen & (1 << 10) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 10
+                    message.maxCommission = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.maxCommission!) else { return false }
+                case 0x5A:  // valid_from_unix_micros = 11
+                    guard seen & (1 << 11) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 11
+                    message.validFromUnixMicros = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.validFromUnixMicros!) else { return false }
+                case 0x62:  // valid_until_unix_micros = 12
+                    guard seen & (1 << 12) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 12
+                    message.validUntilUnixMicros = Int64Value()
+                    guard Int64Value.fastDecode(body, into: &message.validUntilUnixMicros!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__policy_snapshot__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.PolicySnapshot")
@@ -403,6 +823,37 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, orderItemId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, productId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerTier)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: lineAmount))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, currency)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: orderTimeUnixMicros))
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, orderItemId)
+            writer.stringField(key: 0x12, productId)
+            writer.stringField(key: 0x1A, supplierId)
+            writer.stringField(key: 0x22, sellerId)
+            writer.stringField(key: 0x2A, sellerTier)
+            writer.varintField(key: 0x30, UInt64(bitPattern: lineAmount))
+            writer.stringField(key: 0x3A, currency)
+            writer.varintField(key: 0x40, UInt64(bitPattern: orderTimeUnixMicros))
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -414,6 +865,68 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // order_item_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.orderItemId = value
+                case 0x12:  // product_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.productId = value
+                case 0x1A:  // supplier_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.supplierId = value
+                case 0x22:  // seller_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.sellerId = value
+                case 0x2A:  // seller_tier = 5
+                    guard seen & (1 << 5) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 5
+                    message.sellerTier = value
+                case 0x30:  // line_amount = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.lineAmount = Int64(bitPattern: value)
+                case 0x3A:  // currency = 7
+                    guard seen & (1 << 7) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 7
+                    message.currency = value
+                case 0x40:  // order_time_unix_micros = 8
+                    guard seen & (1 << 8) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 8
+                    message.orderTimeUnixMicros = Int64(bitPattern: value)
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__order_item__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.OrderItem")
@@ -476,6 +989,42 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, orderItemId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(level.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: commissionAmount))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, currency)
+            if let appliedPolicy {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, appliedPolicy.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(failureReason.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, supplierId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, sellerTier)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, orderItemId)
+            writer.varintField(key: 0x10, UInt64(bitPattern: Int64(level.rawValue)))
+            writer.varintField(key: 0x18, UInt64(bitPattern: commissionAmount))
+            writer.stringField(key: 0x22, currency)
+            if let appliedPolicy {
+                writer.messageHeader(key: 0x2A, length: appliedPolicy.encodedSize)
+                appliedPolicy.encode(to: &writer)
+            }
+            writer.varintField(key: 0x30, UInt64(bitPattern: Int64(failureReason.rawValue)))
+            writer.stringField(key: 0x3A, supplierId)
+            writer.stringField(key: 0x42, sellerTier)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -487,6 +1036,69 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // order_item_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.orderItemId = value
+                case 0x10:  // level = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.level = ResolutionLevel(rawValue: Int32(truncatingIfNeeded: value)) ?? ResolutionLevel(rawValue: 0)!
+                case 0x18:  // commission_amount = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.commissionAmount = Int64(bitPattern: value)
+                case 0x22:  // currency = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.currency = value
+                case 0x2A:  // applied_policy = 5
+                    guard seen & (1 << 5) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 5
+                    message.appliedPolicy = PolicySnapshot()
+                    guard PolicySnapshot.fastDecode(body, into: &message.appliedPolicy!) else { return false }
+                case 0x30:  // failure_reason = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.failureReason = FailureReason(rawValue: Int32(truncatingIfNeeded: value)) ?? FailureReason(rawValue: 0)!
+                case 0x3A:  // supplier_id = 7
+                    guard seen & (1 << 7) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 7
+                    message.supplierId = value
+                case 0x42:  // seller_tier = 8
+                    guard seen & (1 << 8) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 8
+                    message.sellerTier = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__resolution__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.Resolution")
@@ -539,6 +1151,27 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, orderItemId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(statusCode))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, statusMessage)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, orderItemId)
+            writer.varintField(key: 0x10, UInt64(statusCode))
+            writer.stringField(key: 0x1A, statusMessage)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -550,6 +1183,48 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // order_item_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.orderItemId = value
+                case 0x10:  // status_code = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.statusCode = UInt32(truncatingIfNeeded: value)
+                case 0x1A:  // status_message = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.statusMessage = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__item_error__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.ItemError")
@@ -592,6 +1267,37 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, orderItemId)
+            if let resolution {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, resolution.encodedSize)
+            }
+            if let error {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, error.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, orderItemId)
+            if let resolution {
+                writer.messageHeader(key: 0x12, length: resolution.encodedSize)
+                resolution.encode(to: &writer)
+            }
+            if let error {
+                writer.messageHeader(key: 0x1A, length: error.encodedSize)
+                error.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -603,6 +1309,50 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // order_item_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.orderItemId = value
+                case 0x12:  // resolution = 2
+                    guard seen & (1 << 2) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 2
+                    message.resolution = Resolution()
+                    guard Resolution.fastDecode(body, into: &message.resolution!) else { return false }
+                case 0x1A:  // error = 3
+                    guard seen & (1 << 3) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 3
+                    message.error = ItemError()
+                    guard ItemError.fastDecode(body, into: &message.error!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__item_result__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.ItemResult")
@@ -641,6 +1391,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let item {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, item.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let item {
+                writer.messageHeader(key: 0x0A, length: item.encodedSize)
+                item.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -652,6 +1424,41 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // item = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.item = OrderItem()
+                    guard OrderItem.fastDecode(body, into: &message.item!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__resolve_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.ResolveRequest")
@@ -686,6 +1493,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let resolution {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, resolution.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let resolution {
+                writer.messageHeader(key: 0x0A, length: resolution.encodedSize)
+                resolution.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -697,6 +1526,41 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // resolution = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.resolution = Resolution()
+                    guard Resolution.fastDecode(body, into: &message.resolution!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__resolve_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.ResolveResponse")
@@ -731,6 +1595,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            for element in items {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            for element in items {
+                writer.messageHeader(key: 0x0A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -742,6 +1628,40 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.items.reserveCapacity(message.items.count + reader.countFields(key: 0x0A))
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // items = 1
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.items.append(OrderItem())
+                    guard OrderItem.fastDecode(body, into: &message.items[message.items.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__resolve_batch_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.ResolveBatchRequest")
@@ -777,6 +1697,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            for element in results {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            for element in results {
+                writer.messageHeader(key: 0x0A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -788,6 +1730,40 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.results.reserveCapacity(message.results.count + reader.countFields(key: 0x0A))
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // results = 1
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.results.append(ItemResult())
+                    guard ItemResult.fastDecode(body, into: &message.results[message.results.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__resolve_batch_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.ResolveBatchResponse")
@@ -835,6 +1811,45 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, orderItemId)
+            if let item {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, item.encodedSize)
+            }
+            if let resolution {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, resolution.encodedSize)
+            }
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, batchId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: recordedAtUnixMicros))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: recalculatedAtUnixMicros))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, newlyWritten ? 1 : 0)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, orderItemId)
+            if let item {
+                writer.messageHeader(key: 0x12, length: item.encodedSize)
+                item.encode(to: &writer)
+            }
+            if let resolution {
+                writer.messageHeader(key: 0x1A, length: resolution.encodedSize)
+                resolution.encode(to: &writer)
+            }
+            writer.stringField(key: 0x22, batchId)
+            writer.varintField(key: 0x28, UInt64(bitPattern: recordedAtUnixMicros))
+            writer.varintField(key: 0x30, UInt64(bitPattern: recalculatedAtUnixMicros))
+            writer.varintField(key: 0x38, newlyWritten ? 1 : 0)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -846,6 +1861,66 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // order_item_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.orderItemId = value
+                case 0x12:  // item = 2
+                    guard seen & (1 << 2) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 2
+                    message.item = OrderItem()
+                    guard OrderItem.fastDecode(body, into: &message.item!) else { return false }
+                case 0x1A:  // resolution = 3
+                    guard seen & (1 << 3) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 3
+                    message.resolution = Resolution()
+                    guard Resolution.fastDecode(body, into: &message.resolution!) else { return false }
+                case 0x22:  // batch_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.batchId = value
+                case 0x28:  // recorded_at_unix_micros = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.recordedAtUnixMicros = Int64(bitPattern: value)
+                case 0x30:  // recalculated_at_unix_micros = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.recalculatedAtUnixMicros = Int64(bitPattern: value)
+                case 0x38:  // newly_written = 7
+                    guard seen & (1 << 7) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 7
+                    message.newlyWritten = value != 0
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__commission_line__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.CommissionLine")
@@ -896,6 +1971,32 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, batchId)
+            for element in items {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, recalculate ? 1 : 0)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, batchId)
+            for element in items {
+                writer.messageHeader(key: 0x12, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+            writer.varintField(key: 0x18, recalculate ? 1 : 0)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -907,6 +2008,49 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.items.reserveCapacity(message.items.count + reader.countFields(key: 0x12))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // batch_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.batchId = value
+                case 0x12:  // items = 2
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.items.append(OrderItem())
+                    guard OrderItem.fastDecode(body, into: &message.items[message.items.count - 1]) else { return false }
+                case 0x18:  // recalculate = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.recalculate = value != 0
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__record_commissions_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.RecordCommissionsRequest")
@@ -946,6 +2090,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            for element in lines {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            for element in lines {
+                writer.messageHeader(key: 0x0A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -957,6 +2123,40 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.lines.reserveCapacity(message.lines.count + reader.countFields(key: 0x0A))
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // lines = 1
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.lines.append(CommissionLine())
+                    guard CommissionLine.fastDecode(body, into: &message.lines[message.lines.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__record_commissions_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.RecordCommissionsResponse")
@@ -996,6 +2196,32 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let terms {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, terms.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(status.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, operatorId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let terms {
+                writer.messageHeader(key: 0x0A, length: terms.encodedSize)
+                terms.encode(to: &writer)
+            }
+            writer.varintField(key: 0x10, UInt64(bitPattern: Int64(status.rawValue)))
+            writer.stringField(key: 0x1A, operatorId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1007,6 +2233,49 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // terms = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.terms = PolicyTerms()
+                    guard PolicyTerms.fastDecode(body, into: &message.terms!) else { return false }
+                case 0x10:  // status = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.status = PolicyStatus(rawValue: Int32(truncatingIfNeeded: value)) ?? PolicyStatus(rawValue: 0)!
+                case 0x1A:  // operator_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.operatorId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__create_policy_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.CreatePolicyRequest")
@@ -1051,6 +2320,34 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: expectedVersion))
+            if let terms {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, terms.encodedSize)
+            }
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, operatorId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, policyId)
+            writer.varintField(key: 0x10, UInt64(bitPattern: expectedVersion))
+            if let terms {
+                writer.messageHeader(key: 0x1A, length: terms.encodedSize)
+                terms.encode(to: &writer)
+            }
+            writer.stringField(key: 0x22, operatorId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1062,6 +2359,53 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.policyId = value
+                case 0x10:  // expected_version = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.expectedVersion = Int64(bitPattern: value)
+                case 0x1A:  // terms = 3
+                    guard seen & (1 << 3) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 3
+                    message.terms = PolicyTerms()
+                    guard PolicyTerms.fastDecode(body, into: &message.terms!) else { return false }
+                case 0x22:  // operator_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.operatorId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__update_policy_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.UpdatePolicyRequest")
@@ -1110,6 +2454,31 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: expectedVersion))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(status.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, operatorId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, policyId)
+            writer.varintField(key: 0x10, UInt64(bitPattern: expectedVersion))
+            writer.varintField(key: 0x18, UInt64(bitPattern: Int64(status.rawValue)))
+            writer.stringField(key: 0x22, operatorId)
+            writer.stringField(key: 0x2A, reason)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1121,6 +2490,56 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.policyId = value
+                case 0x10:  // expected_version = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.expectedVersion = Int64(bitPattern: value)
+                case 0x18:  // status = 3
+                    guard seen & (1 << 3) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 3
+                    message.status = PolicyStatus(rawValue: Int32(truncatingIfNeeded: value)) ?? PolicyStatus(rawValue: 0)!
+                case 0x22:  // operator_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.operatorId = value
+                case 0x2A:  // reason = 5
+                    guard seen & (1 << 5) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 5
+                    message.reason = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__set_policy_status_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.SetPolicyStatusRequest")
@@ -1163,6 +2582,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let policy {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, policy.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let policy {
+                writer.messageHeader(key: 0x0A, length: policy.encodedSize)
+                policy.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1174,6 +2615,41 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.policy = Policy()
+                    guard Policy.fastDecode(body, into: &message.policy!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__policy_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.PolicyResponse")
@@ -1218,6 +2694,33 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(scopeKind.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, scopeId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(settlementCycleDays)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: createdAtUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, createdBy)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, UInt64(bitPattern: Int64(scopeKind.rawValue)))
+            writer.stringField(key: 0x12, scopeId)
+            writer.stringField(key: 0x1A, policyId)
+            writer.varintField(key: 0x20, UInt64(bitPattern: Int64(settlementCycleDays)))
+            writer.varintField(key: 0x28, UInt64(bitPattern: createdAtUnixMicros))
+            writer.stringField(key: 0x32, createdBy)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1229,6 +2732,60 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // scope_kind = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.scopeKind = ScopeKind(rawValue: Int32(truncatingIfNeeded: value)) ?? ScopeKind(rawValue: 0)!
+                case 0x12:  // scope_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.scopeId = value
+                case 0x1A:  // policy_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.policyId = value
+                case 0x20:  // settlement_cycle_days = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.settlementCycleDays = Int32(truncatingIfNeeded: value)
+                case 0x28:  // created_at_unix_micros = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.createdAtUnixMicros = Int64(bitPattern: value)
+                case 0x32:  // created_by = 6
+                    guard seen & (1 << 6) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 6
+                    message.createdBy = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__policy_link__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.PolicyLink")
@@ -1281,6 +2838,31 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(scopeKind.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, scopeId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(settlementCycleDays)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, operatorId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, UInt64(bitPattern: Int64(scopeKind.rawValue)))
+            writer.stringField(key: 0x12, scopeId)
+            writer.stringField(key: 0x1A, policyId)
+            writer.varintField(key: 0x20, UInt64(bitPattern: Int64(settlementCycleDays)))
+            writer.stringField(key: 0x2A, operatorId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1292,6 +2874,56 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // scope_kind = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.scopeKind = ScopeKind(rawValue: Int32(truncatingIfNeeded: value)) ?? ScopeKind(rawValue: 0)!
+                case 0x12:  // scope_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.scopeId = value
+                case 0x1A:  // policy_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.policyId = value
+                case 0x20:  // settlement_cycle_days = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.settlementCycleDays = Int32(truncatingIfNeeded: value)
+                case 0x2A:  // operator_id = 5
+                    guard seen & (1 << 5) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 5
+                    message.operatorId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__link_policy_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.LinkPolicyRequest")
@@ -1334,6 +2966,28 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let link {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, link.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let link {
+                writer.messageHeader(key: 0x0A, length: link.encodedSize)
+                link.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1345,6 +2999,41 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // link = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.link = PolicyLink()
+                    guard PolicyLink.fastDecode(body, into: &message.link!) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__link_policy_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.LinkPolicyResponse")
@@ -1385,6 +3074,29 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(scopeKind.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, scopeId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, operatorId)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, UInt64(bitPattern: Int64(scopeKind.rawValue)))
+            writer.stringField(key: 0x12, scopeId)
+            writer.stringField(key: 0x1A, policyId)
+            writer.stringField(key: 0x22, operatorId)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1396,6 +3108,52 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // scope_kind = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.scopeKind = ScopeKind(rawValue: Int32(truncatingIfNeeded: value)) ?? ScopeKind(rawValue: 0)!
+                case 0x12:  // scope_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.scopeId = value
+                case 0x1A:  // policy_id = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.policyId = value
+                case 0x22:  // operator_id = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.operatorId = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__unlink_policy_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.UnlinkPolicyRequest")
@@ -1436,6 +3194,23 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, removed ? 1 : 0)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, removed ? 1 : 0)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1447,6 +3222,40 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // removed = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.removed = value != 0
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__unlink_policy_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.UnlinkPolicyResponse")
@@ -1495,6 +3304,37 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(action.rawValue)))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, actor)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, caller)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: atUnixMicros))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, beforeJson)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, afterJson)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, policyId)
+            writer.varintField(key: 0x10, UInt64(bitPattern: Int64(action.rawValue)))
+            writer.stringField(key: 0x1A, actor)
+            writer.stringField(key: 0x22, caller)
+            writer.varintField(key: 0x28, UInt64(bitPattern: atUnixMicros))
+            writer.stringField(key: 0x32, beforeJson)
+            writer.stringField(key: 0x3A, afterJson)
+            writer.stringField(key: 0x42, reason)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1506,6 +3346,68 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.policyId = value
+                case 0x10:  // action = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.action = AuditAction(rawValue: Int32(truncatingIfNeeded: value)) ?? AuditAction(rawValue: 0)!
+                case 0x1A:  // actor = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.actor = value
+                case 0x22:  // caller = 4
+                    guard seen & (1 << 4) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 4
+                    message.caller = value
+                case 0x28:  // at_unix_micros = 5
+                    guard seen & (1 << 5) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 5
+                    message.atUnixMicros = Int64(bitPattern: value)
+                case 0x32:  // before_json = 6
+                    guard seen & (1 << 6) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 6
+                    message.beforeJson = value
+                case 0x3A:  // after_json = 7
+                    guard seen & (1 << 7) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 7
+                    message.afterJson = value
+                case 0x42:  // reason = 8
+                    guard seen & (1 << 8) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 8
+                    message.reason = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__policy_audit_entry__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.PolicyAuditEntry")
@@ -1556,6 +3458,25 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, policyId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, code)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, policyId)
+            writer.stringField(key: 0x12, code)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1567,6 +3488,44 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy_id = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.policyId = value
+                case 0x12:  // code = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.code = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__get_policy_request__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.GetPolicyRequest")
@@ -1607,6 +3566,42 @@ extension PolicyV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            if let policy {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, policy.encodedSize)
+            }
+            for element in links {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            for element in history {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            if let policy {
+                writer.messageHeader(key: 0x0A, length: policy.encodedSize)
+                policy.encode(to: &writer)
+            }
+            for element in links {
+                writer.messageHeader(key: 0x12, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+            for element in history {
+                writer.messageHeader(key: 0x1A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -1618,6 +3613,51 @@ extension PolicyV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.links.reserveCapacity(message.links.count + reader.countFields(key: 0x12))
+            message.history.reserveCapacity(message.history.count + reader.countFields(key: 0x1A))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // policy = 1
+                    guard seen & (1 << 1) == 0, let body = reader.lengthDelimited() else { return false }
+                    seen |= 1 << 1
+                    message.policy = Policy()
+                    guard Policy.fastDecode(body, into: &message.policy!) else { return false }
+                case 0x12:  // links = 2
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.links.append(PolicyLink())
+                    guard PolicyLink.fastDecode(body, into: &message.links[message.links.count - 1]) else { return false }
+                case 0x1A:  // history = 3
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.history.append(PolicyAuditEntry())
+                    guard PolicyAuditEntry.fastDecode(body, into: &message.history[message.history.count - 1]) else { return false }
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = policy__v1__get_policy_response__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "policy.v1.GetPolicyResponse")

@@ -59,6 +59,25 @@ extension WireV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, key)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, value)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.stringField(key: 0x0A, key)
+            writer.stringField(key: 0x12, value)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -70,6 +89,44 @@ extension WireV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x0A:  // key = 1
+                    guard seen & (1 << 1) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 1
+                    message.key = value
+                case 0x12:  // value = 2
+                    guard seen & (1 << 2) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 2
+                    message.value = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = wire__v1__metadata__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "wire.v1.Metadata")
@@ -124,6 +181,46 @@ extension WireV1 {
         }
 
         public func serializedBytes() -> [UInt8] {
+            ProtoWireWriter.encode(size: encodedSize) { encode(to: &$0) }
+        }
+
+        /// The length of this message's encoding.
+        var encodedSize: Int {
+            var size = 0
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(bitPattern: Int64(kind.rawValue)))
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, callId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, method)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, timeoutMicros)
+            for element in metadata {
+                size += ProtoWireWriter.lengthDelimitedFieldSize(keySize: 1, element.encodedSize)
+            }
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, UInt64(statusCode))
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, statusMessage)
+            size += ProtoWireWriter.bytesFieldSize(keySize: 1, payload)
+            size += ProtoWireWriter.varintFieldSize(keySize: 1, lastCallId)
+            size += ProtoWireWriter.stringFieldSize(keySize: 1, reason)
+            return size
+        }
+
+        /// Writes this message's fields (not its own key or length).
+        func encode(to writer: inout ProtoWireWriter) {
+            writer.varintField(key: 0x08, UInt64(bitPattern: Int64(kind.rawValue)))
+            writer.varintField(key: 0x10, callId)
+            writer.stringField(key: 0x1A, method)
+            writer.varintField(key: 0x20, timeoutMicros)
+            for element in metadata {
+                writer.messageHeader(key: 0x2A, length: element.encodedSize)
+                element.encode(to: &writer)
+            }
+            writer.varintField(key: 0x30, UInt64(statusCode))
+            writer.stringField(key: 0x3A, statusMessage)
+            writer.bytesField(key: 0x42, payload)
+            writer.varintField(key: 0x48, lastCallId)
+            writer.stringField(key: 0x52, reason)
+        }
+
+        /// The protobuf-c encoding (the contract's codec), which `serializedBytes()` equals.
+        func protobufCBytes() -> [UInt8] {
             let arena = ProtoArena()
             return withExtendedLifetime(arena) {
                 let message = cMessage(in: arena)
@@ -135,6 +232,77 @@ extension WireV1 {
         }
 
         public init(serializedBytes bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
+            self.init()
+            if !Self.fastDecode(bytes, into: &self) {
+                self = try Self(protobufC: bytes)
+            }
+        }
+
+        /// Decodes without protobuf-c when the bytes are in the plain form `ProtoWireReader`
+        /// reads; nil hands them to protobuf-c, which decides (see `ProtoWireReader`).
+        init?(fastDecoding bytes: UnsafeRawBufferPointer) {
+            self.init()
+            guard Self.fastDecode(bytes, into: &self) else { return nil }
+        }
+
+        /// Reads `bytes` into `message`, whose fields are at their defaults; false when the
+        /// bytes are not in the plain form (`message` is then partly written: discard it).
+        static func fastDecode(_ bytes: UnsafeRawBufferPointer, into message: inout Self) -> Bool {
+            var reader = ProtoWireReader(bytes)
+            message.metadata.reserveCapacity(message.metadata.count + reader.countFields(key: 0x2A))
+            var seen: UInt16 = 0
+            while !reader.isAtEnd {
+                guard let key = reader.key() else { return false }
+                switch key {
+                case 0x08:  // kind = 1
+                    guard seen & (1 << 1) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 1
+                    message.kind = FrameKind(rawValue: Int32(truncatingIfNeeded: value)) ?? FrameKind(rawValue: 0)!
+                case 0x10:  // call_id = 2
+                    guard seen & (1 << 2) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 2
+                    message.callId = value
+                case 0x1A:  // method = 3
+                    guard seen & (1 << 3) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 3
+                    message.method = value
+                case 0x20:  // timeout_micros = 4
+                    guard seen & (1 << 4) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 4
+                    message.timeoutMicros = value
+                case 0x2A:  // metadata = 5
+                    guard let body = reader.lengthDelimited() else { return false }
+                    message.metadata.append(Metadata())
+                    guard Metadata.fastDecode(body, into: &message.metadata[message.metadata.count - 1]) else { return false }
+                case 0x30:  // status_code = 6
+                    guard seen & (1 << 6) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 6
+                    message.statusCode = UInt32(truncatingIfNeeded: value)
+                case 0x3A:  // status_message = 7
+                    guard seen & (1 << 7) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 7
+                    message.statusMessage = value
+                case 0x42:  // payload = 8
+                    guard seen & (1 << 8) == 0, let value = reader.bytesValue() else { return false }
+                    seen |= 1 << 8
+                    message.payload = value
+                case 0x48:  // last_call_id = 9
+                    guard seen & (1 << 9) == 0, let value = reader.varint() else { return false }
+                    seen |= 1 << 9
+                    message.lastCallId = value
+                case 0x52:  // reason = 10
+                    guard seen & (1 << 10) == 0, let value = reader.string() else { return false }
+                    seen |= 1 << 10
+                    message.reason = value
+                default:
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// Decodes with protobuf-c (the contract's codec), then copies into Swift values.
+        init(protobufC bytes: UnsafeRawBufferPointer) throws(ProtoDecodingError) {
             let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
             guard let message = wire__v1__frame__unpack(nil, bytes.count, base) else {
                 throw ProtoDecodingError(messageName: "wire.v1.Frame")
