@@ -26,6 +26,10 @@ public struct InboxApplication: Sendable {
         public var writeThroughBackoff: Duration = .seconds(1)
         /// Overrides "now" for the reject cooldown (tests only; nil in production).
         public var clock: PostgresAuthorizationStore.Clock?
+        /// The most concurrent decisions committed together in one statement
+        /// (group commit, `TransitionBatcher`); 1 turns batching off. The
+        /// environment's `INBOX_DECISION_BATCH_MAX` overrides it.
+        public var decisionBatchMax = 32
 
         public init() {}
     }
@@ -59,7 +63,10 @@ public struct InboxApplication: Sendable {
             service: "inbox", definitions: InboxSettings.definitions, environment: environment,
             defaults: InboxSettings.defaults, pool: postgres, logger: logger)
         let settings = try InboxSettingsSource(flags: flags)
-        let store = PostgresAuthorizationStore(pool: postgres, clock: configuration.clock)
+        let batchMax = try environment.int(
+            "INBOX_DECISION_BATCH_MAX", default: configuration.decisionBatchMax, in: 1...256)
+        let store = PostgresAuthorizationStore(
+            pool: postgres, clock: configuration.clock, batchedDecisions: batchMax > 1, maxBatch: batchMax)
         let cache = AuthorizationCacheWriter(
             redis: redis, writeTimeout: configuration.writeThroughTimeout,
             failureBackoff: configuration.writeThroughBackoff)
