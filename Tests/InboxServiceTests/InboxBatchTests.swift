@@ -66,6 +66,45 @@ struct InboxBatchTests {
         }
     }
 
+    @Test("two batches in flight end at once: every call is answered once and both slots come back")
+    func twoBatchesInFlightReturnTheirSlots() throws {
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let runs = Mutex<[[Int]]>([])
+        let batcher = TransitionBatcher<Int, Int>(maxInFlight: 2, maxBatch: 3) { items, _ in
+            runs.withLock { $0.append(items) }
+            if items == [0] || items == [1] {
+                started.signal()
+                release.wait()
+            }
+            return items.map { .written($0) }
+        }
+        let answers = Mutex<[Int: Int]>([:])
+        let done = DispatchSemaphore(value: 0)
+        @Sendable func submit(_ item: Int) {
+            Thread {
+                if case .written(let row) = batcher.submit(item, deadline: .after(seconds: 5)) {
+                    answers.withLock { $0[item, default: 0] += row == item ? 1 : 100 }
+                }
+                done.signal()
+            }.start()
+        }
+        submit(0)
+        #expect(started.wait(timeout: .now() + .seconds(5)) == .success)
+        submit(1)
+        #expect(started.wait(timeout: .now() + .seconds(5)) == .success)
+        for item in 2..<10 { submit(item) }
+        Thread.sleep(forTimeInterval: 0.3)
+        release.signal()
+        release.signal()
+        for _ in 0..<10 { #expect(done.wait(timeout: .now() + .seconds(5)) == .success) }
+        #expect(answers.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<10).map { ($0, 1) }))
+        #expect(runs.withLock { $0 }.allSatisfy { $0.count <= 3 })
+        #expect(batcher.batchesInFlight == 0)
+        // A lone call afterwards leads at once.
+        #expect(batcher.submit(42, deadline: .after(seconds: 5)).isWritten)
+    }
+
     @Test("a batch that throws sends each of its calls back to run alone; a lone call gets the error itself")
     func aFailedBatchAnswersForNoItem() throws {
         struct Broken: Error {}
@@ -246,5 +285,12 @@ struct InboxBatchTests {
         #expect(events == 24 + 18)
         let outbox = try inbox.scalar("SELECT count(*) FROM inbox.cache_outbox")
         #expect(outbox == 24 + 18)
+    }
+}
+
+extension TransitionBatcher.Outcome {
+    fileprivate var isWritten: Bool {
+        if case .written = self { return true }
+        return false
     }
 }

@@ -24,11 +24,13 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
     public init(pool: PostgresPool, clock: Clock? = nil, batchedDecisions: Bool = true, maxBatch: Int = 32) {
         self.pool = pool
         self.clock = clock
-        // One batch in flight at a time when batching: every decision that
-        // arrives while it runs joins the next one, which is what makes the
-        // commits shared. Without batching, as many as there are callers.
+        // Two batches in flight when batching: while one waits for its WAL
+        // flush the other executes (with one, the server would sit idle
+        // during every flush), and decisions arriving while both run join
+        // the next one, which is what makes the commits shared. Without
+        // batching, as many as there are callers.
         self.batcher = TransitionBatcher(
-            maxInFlight: batchedDecisions ? 1 : Int.max, maxBatch: batchedDecisions ? max(1, maxBatch) : 1
+            maxInFlight: batchedDecisions ? 2 : Int.max, maxBatch: batchedDecisions ? max(1, maxBatch) : 1
         ) { [pool] items, deadline in
             try pool.withConnection(deadline: deadline) { connection in
                 try Self.runGuardedDecisions(items, on: connection, deadline: deadline)

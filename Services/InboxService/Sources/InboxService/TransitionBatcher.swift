@@ -20,6 +20,9 @@ import Storage
 /// answers for its items: ``Outcome/batchFailed`` tells each caller to run
 /// its write alone, so one bad item cannot fail the others.
 ///
+/// Invariant: `inFlight` counts running batches plus promoted tickets that
+/// have not woken up yet, and never exceeds `maxInFlight`.
+///
 /// `@unchecked Sendable`: `queue`, `inFlight` and every ``Ticket``'s fields
 /// are read and written only under `lock`.
 final class TransitionBatcher<Item: Sendable, Row: Sendable>: @unchecked Sendable {
@@ -69,6 +72,9 @@ final class TransitionBatcher<Item: Sendable, Row: Sendable>: @unchecked Sendabl
         self.run = run
     }
 
+    /// Batches running or about to run (tests: the slots come back).
+    var batchesInFlight: Int { lock.withLock { inFlight } }
+
     /// Submits `item` and blocks until its batch has run.
     func submit(_ item: Item, deadline: Deadline) -> Outcome {
         let ticket = Ticket(item: item, deadline: deadline)
@@ -88,18 +94,29 @@ final class TransitionBatcher<Item: Sendable, Row: Sendable>: @unchecked Sendabl
             lock.unlock()
             return outcome
         }
-        // Leading: take the queue from the front (it holds this ticket unless
-        // a previous leader took it along, in which case outcome was set).
-        let batch = Array(queue.prefix(maxBatch))
-        queue.removeFirst(batch.count)
+        // Leading: this ticket and the waiting ones behind it, in arrival
+        // order, except tickets already promoted to lead a batch of their
+        // own (a promoted ticket may not have woken up yet).
+        var batch = [ticket]
+        var left: [Ticket] = []
+        for waiting in queue where waiting !== ticket {
+            if !waiting.leads && batch.count < maxBatch {
+                batch.append(waiting)
+            } else {
+                left.append(waiting)
+            }
+        }
+        queue = left
         lock.unlock()
 
         let outcomes = execute(batch)
 
         lock.lock()
         for (ticket, outcome) in zip(batch, outcomes) { ticket.outcome = outcome }
-        if let next = queue.first {
-            next.leads = true  // inFlight stays: the slot passes to it
+        // The slot passes to the first waiting ticket nobody promoted yet
+        // (another batch may have ended since a promoted one went to sleep).
+        if let next = queue.first(where: { !$0.leads }) {
+            next.leads = true
         } else {
             inFlight -= 1
         }
