@@ -241,7 +241,7 @@ struct InboxBatchTests {
 
     @Test("concurrent decisions through the service, refusals mixed in, each answer its own")
     func concurrentDecisionsEachGetTheirOwnAnswer() throws {
-        let inbox = try InboxFixture(sellers: 4, products: 30)
+        let inbox = try InboxFixture(sellers: 4, products: 30) { $0.decisionBatchMax = 32 }
         let requests = try (0..<24).map { index in
             let seller = inbox.seller(index % 4)
             return (id: try inbox.requested(seller, inbox.productA(index)).id, seller: seller)

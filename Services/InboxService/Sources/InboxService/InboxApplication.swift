@@ -27,9 +27,12 @@ public struct InboxApplication: Sendable {
         /// Overrides "now" for the reject cooldown (tests only; nil in production).
         public var clock: PostgresAuthorizationStore.Clock?
         /// The most concurrent decisions committed together in one statement
-        /// (group commit, `TransitionBatcher`); 1 turns batching off. The
-        /// environment's `INBOX_DECISION_BATCH_MAX` overrides it.
-        public var decisionBatchMax = 32
+        /// (group commit, `TransitionBatcher`); 1, the default, turns batching
+        /// off. The environment's `INBOX_DECISION_BATCH_MAX` overrides it.
+        /// Off by default because on the bench machine (2 shared cores, 4 wire
+        /// workers, a WAL flush far cheaper than a statement's CPU) it did not
+        /// pay: see the README's "Group commit of decisions".
+        public var decisionBatchMax = 1
 
         public init() {}
     }
