@@ -208,6 +208,75 @@ enum InboxSQL {
         """
     }
 
+    /// `inbox_transition_batch`: the guarded decisions of several calls in
+    /// one statement (``TransitionBatcher``: one round trip, one commit).
+    /// Item k's guards are exactly `inbox_transition`'s with its own
+    /// parameters taken from element k of each array, and an approval uses
+    /// the unlocked guard (`LimitGuard.holdingWithinLimit`, sound in one
+    /// snapshot for the reason `SellerLimitPolicy.approvalIsSafeWithoutLock`
+    /// gives: approvals never raise approved + pending). An item whose guards
+    /// fail gets no row; its caller explains it alone. Two items on one
+    /// request: the row is updated once, by the first whose guards hold, and
+    /// the second then finds it moved on, as two sequential calls would.
+    /// Requests updated together belong to distinct pairs (a pair has one
+    /// open request), so each `req` row matches one state row and one outbox
+    /// row.
+    ///
+    /// $1 item numbers, $2 ids, $3 from statuses, $4 to statuses, $5 actor
+    /// roles, $6 actor ids, $7 callers, $8 reasons, $9 scope sellers (NULL:
+    /// any), $10 scope suppliers (NULL: any), $11 whether the scope admits
+    /// anybody, $12 the approval limit (NULL: not an approval).
+    static let transitionBatch = """
+        WITH input AS (
+            SELECT * FROM unnest($1::int[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::text[], $9::text[], $10::text[], $11::boolean[], $12::int[])
+                AS i(item, id, from_status, to_status, actor_role, actor_id, caller, reason, scope_seller,
+                     scope_supplier, admitted, holding_limit)
+        ), req AS (
+            UPDATE inbox.authorization_requests r
+               SET status     = i.to_status,
+                   reason     = i.reason,
+                   decided_at = CASE WHEN i.from_status = 'REQUESTED' THEN statement_timestamp() ELSE r.decided_at END,
+                   decided_by = CASE WHEN i.from_status = 'REQUESTED' THEN i.actor_id ELSE r.decided_by END,
+                   revoked_at = CASE WHEN i.to_status = 'REVOKED' THEN statement_timestamp() END,
+                   revoked_by = CASE WHEN i.to_status = 'REVOKED' THEN i.actor_id END,
+                   version    = nextval('inbox.authorization_version_seq')
+              FROM input i
+             WHERE r.id = i.id AND r.status = i.from_status
+               AND i.admitted
+               AND (i.scope_seller IS NULL OR r.seller_id = i.scope_seller)
+               AND (i.scope_supplier IS NULL OR r.supplier_id = i.scope_supplier)
+               AND (i.holding_limit IS NULL
+                    OR (SELECT count(*) FROM inbox.authorization_requests h
+                         WHERE h.seller_id = r.seller_id AND h.status IN ('REQUESTED', 'APPROVED')) <= i.holding_limit)
+            RETURNING r.*, i.item, i.from_status, i.actor_role, i.actor_id, i.caller
+        ), state AS (
+            UPDATE inbox.authorization_state s
+               SET status      = req.status,
+                   version     = req.version,
+                   approved_at = CASE WHEN req.status = 'APPROVED' THEN req.decided_at ELSE s.approved_at END,
+                   revoked_at  = req.revoked_at,
+                   updated_at  = statement_timestamp()
+              FROM req
+             WHERE s.seller_id = req.seller_id AND s.product_id = req.product_id AND s.request_id = req.id
+            RETURNING s.version
+        ), audit AS (
+            INSERT INTO inbox.audit_events
+                   (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
+            SELECT id, from_status, status, actor_role, actor_id, caller, reason, version, statement_timestamp()
+              FROM req ORDER BY item
+        ), outbox AS (
+            INSERT INTO inbox.cache_outbox (seller_id, product_id, version, state, created_at)
+            SELECT seller_id, product_id, version, status, statement_timestamp() FROM req ORDER BY item
+            RETURNING id AS outbox_id, seller_id AS outbox_seller_id, product_id AS outbox_product_id
+        )
+        SELECT req.item, \(requestColumns), outbox.outbox_id,
+               inbox.require((SELECT count(*) FROM state) = (SELECT count(*) FROM req),
+                             'a batched transition updated no pair state row') AS state_ok
+          FROM req
+          JOIN outbox ON outbox.outbox_seller_id = req.seller_id AND outbox.outbox_product_id = req.product_id
+        """
+
     static let decide = transition(.notNeeded)
     static let approveUnlocked = transition(.holdingWithinLimit)
     static let approveLocked = transition(.approvedBelowLimit)

@@ -16,11 +16,26 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
 
     private let pool: PostgresPool
     private let clock: Clock?
+    private let batcher: TransitionBatcher<GuardedDecision, PostgresRow>
 
     /// A store on `pool`; `clock` overrides the cooldown's "now" (tests only).
-    public init(pool: PostgresPool, clock: Clock? = nil) {
+    /// `batchedDecisions` lets concurrent decisions share one statement and
+    /// commit (``TransitionBatcher``); `maxBatch` bounds how many.
+    public init(pool: PostgresPool, clock: Clock? = nil, batchedDecisions: Bool = true, maxBatch: Int = 32) {
         self.pool = pool
         self.clock = clock
+        // Two batches in flight when batching: while one waits for its WAL
+        // flush the other executes (with one, the server would sit idle
+        // during every flush), and decisions arriving while both run join
+        // the next one, which is what makes the commits shared. Without
+        // batching, as many as there are callers.
+        self.batcher = TransitionBatcher(
+            maxInFlight: batchedDecisions ? 2 : Int.max, maxBatch: batchedDecisions ? max(1, maxBatch) : 1
+        ) { [pool] items, deadline in
+            try pool.withConnection(deadline: deadline) { connection in
+                try Self.runGuardedDecisions(items, on: connection, deadline: deadline)
+            }
+        }
     }
 
     /// How often a write is tried again when it wrote nothing yet its
@@ -132,41 +147,78 @@ public final class PostgresAuthorizationStore: AuthorizationStore {
         guard let decision = AuthorizationTransition.decision(command.action), let from = decision.from else {
             throw InboxStoreInvariantError("\(command.action) is not a decision on an existing request")
         }
-        let id = PostgresValue.text(command.id.description)
-        let approving = command.action == .approve
-        var parameters: [PostgresValue?] = [
-            id, .text(from.rawValue), .text(decision.to.rawValue), .text(command.actor.role.rawValue),
-            .text(command.actor.id), .text(command.actor.caller.rawValue), .text(command.reason?.text ?? ""),
-        ]
-        switch ActorRule.decisionScope(command.action, by: command.actor) {
-        case .nobody: parameters += [nil, nil, .bool(false)]
-        case .seller(let seller): parameters += [.text(seller), nil, .bool(true)]
-        case .supplier(let supplier): parameters += [nil, .text(supplier), .bool(true)]
-        case .anyRequest: parameters += [nil, nil, .bool(true)]
-        }
-        if approving { parameters.append(.int64(Int64(rules.limit.limit))) }
-        return try pool.withConnection(deadline: deadline) { connection in
-            // One round trip, committed by itself: the guarded update. Approve
-            // takes no seller lock while the seller's holdings fit the limit
-            // (SellerLimitPolicy.approvalIsSafeWithoutLock).
-            let written = try connection.query(
-                approving ? InboxSQL.approveUnlocked : InboxSQL.decide, parameters, deadline: deadline)
-            if let row = written.first { return try Self.transitionOutcome(row, from: from) }
-            for _ in 0..<Self.writeAttempts {
-                // Nothing written: explain the refusal. When no rule refuses, only an approval
-                // whose seller holds more than the limit allows (the limit was lowered) gets here:
-                // it takes the seller lock and re-checks the approved count under it.
-                let diagnosis = try connection.query(InboxSQL.requestDiagnosis, [id], deadline: deadline).first
-                try Self.refuseTransition(command, from: diagnosis, rules: rules)
-                guard approving else { break }
-                let locked = try Self.lockedWrite(
-                    on: connection, lock: PostgresStatement(InboxSQL.sellerLockTakeOfRequest, [id]),
-                    write: PostgresStatement(InboxSQL.approveLocked, parameters), deadline: deadline)
-                if let row = locked.first { return try Self.transitionOutcome(row, from: from) }
+        let guarded = GuardedDecision(command, from: from, to: decision.to, rules: rules)
+        // The guarded update, committed by itself or with the other decisions
+        // arriving meanwhile (TransitionBatcher). Approve takes no seller lock
+        // while the seller's holdings fit the limit
+        // (SellerLimitPolicy.approvalIsSafeWithoutLock).
+        switch batcher.submit(guarded, deadline: deadline) {
+        case .written(let row):
+            return try Self.transitionOutcome(row, from: from)
+        case .failed(let error):
+            throw error
+        case .notWritten:
+            return try pool.withConnection(deadline: deadline) { connection in
+                try explainRefusal(command, guarded, from: from, rules: rules, on: connection, deadline: deadline)
             }
-            throw InboxStoreInvariantError(
-                "\(command.action) of \(command.id) wrote nothing though no rule refused it")
+        case .batchFailed:
+            // The shared statement failed as a whole: this decision runs alone,
+            // so it answers for itself only.
+            return try pool.withConnection(deadline: deadline) { connection in
+                if let row = try Self.runGuardedDecisions([guarded], on: connection, deadline: deadline).first,
+                    case .written(let written) = row
+                {
+                    return try Self.transitionOutcome(written, from: from)
+                }
+                return try explainRefusal(command, guarded, from: from, rules: rules, on: connection, deadline: deadline)
+            }
         }
+    }
+
+    /// After a guarded decision wrote nothing: explains the refusal, or (an
+    /// approval whose seller holds more than the limit allows, the limit
+    /// having been lowered) takes the seller lock and re-checks the approved
+    /// count under it.
+    private func explainRefusal(
+        _ command: TransitionCommand, _ guarded: GuardedDecision, from: AuthorizationStatus, rules: InboxRules,
+        on connection: PostgresConnection, deadline: Deadline
+    ) throws -> TransitionOutcome {
+        let id = PostgresValue.text(command.id.description)
+        for _ in 0..<Self.writeAttempts {
+            let diagnosis = try connection.query(InboxSQL.requestDiagnosis, [id], deadline: deadline).first
+            try Self.refuseTransition(command, from: diagnosis, rules: rules)
+            guard command.action == .approve else { break }
+            let locked = try Self.lockedWrite(
+                on: connection, lock: PostgresStatement(InboxSQL.sellerLockTakeOfRequest, [id]),
+                write: PostgresStatement(InboxSQL.approveLocked, guarded.singleParameters), deadline: deadline)
+            if let row = locked.first { return try Self.transitionOutcome(row, from: from) }
+        }
+        throw InboxStoreInvariantError("\(command.action) of \(command.id) wrote nothing though no rule refused it")
+    }
+
+    /// Runs guarded decisions: one alone as its prepared single statement
+    /// (`inbox_transition`), several as `inbox_transition_batch`, committed
+    /// together. One outcome per item, in order: written or not written.
+    static func runGuardedDecisions(
+        _ items: [GuardedDecision], on connection: PostgresConnection, deadline: Deadline
+    ) throws -> [TransitionBatcher<GuardedDecision, PostgresRow>.Outcome] {
+        if items.count == 1 {
+            let item = items[0]
+            let written = try connection.query(
+                item.holdingLimit == nil ? InboxSQL.decide : InboxSQL.approveUnlocked, item.singleParameters,
+                deadline: deadline)
+            return [written.first.map { .written($0) } ?? .notWritten]
+        }
+        let rows = try connection.query(InboxSQL.transitionBatch, GuardedDecision.batchParameters(items), deadline: deadline)
+        var outcomes = [TransitionBatcher<GuardedDecision, PostgresRow>.Outcome](repeating: .notWritten, count: items.count)
+        for row in rows {
+            let item = Int(try row.int64("item"))
+            guard outcomes.indices.contains(item) else {
+                throw InboxStoreInvariantError("batched transition returned item \(item) of \(items.count)")
+            }
+            outcomes[item] = .written(row)
+        }
+        return outcomes
     }
 
     /// Why a guarded decision wrote nothing, judged by the Swift rules in
