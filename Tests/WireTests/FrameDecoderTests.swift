@@ -52,6 +52,34 @@ import Testing
         #expect(throws: FrameError(.frameTooLarge(length: 1 << 20, limit: 1024))) { try decoder.nextFrame() }
     }
 
+    @Test func reservesALargeFrameOnceItsLengthIsKnown() throws {
+        let frame = WireV1.Frame(kind: .response, callId: 3, payload: (0..<1_500_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let bytes = FrameEncoder.encode(frame) + FrameEncoder.encode(ping)
+        var decoder = FrameDecoder()
+        decoder.append(Array(bytes.prefix(3)))
+        #expect(decoder.bufferCapacity < 1024, "nothing is reserved before the length is whole")
+        decoder.append(Array(bytes[3..<65_536]))
+        let reserved = decoder.bufferCapacity
+        #expect(reserved >= 4 + frame.serializedBytes().count)
+        var offset = 65_536
+        while offset < bytes.count {
+            let end = min(offset + 65_536, bytes.count)
+            decoder.append(Array(bytes[offset..<end]))
+            offset = end
+            if offset < bytes.count - 100 { #expect(decoder.bufferCapacity == reserved, "no regrowth while the frame arrives") }
+        }
+        #expect(try decoder.nextFrame() == frame)
+        #expect(try decoder.nextFrame() == ping)
+        #expect(decoder.bufferedByteCount == 0)
+    }
+
+    @Test func reservesNothingForAnOversizedLength() {
+        var decoder = FrameDecoder(maxFrameSize: 1 << 20)
+        decoder.append([0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3])
+        #expect(decoder.bufferCapacity < 1024)
+        #expect(throws: FrameError(.frameTooLarge(length: 0x7FFF_FFFF, limit: 1 << 20))) { try decoder.nextFrame() }
+    }
+
     @Test func acceptsAFrameExactlyAtTheLimit() throws {
         let frame = WireV1.Frame(kind: .request, callId: 1, method: "/a.B/C", payload: [UInt8](repeating: 1, count: 100))
         let size = frame.serializedBytes().count

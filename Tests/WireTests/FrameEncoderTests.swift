@@ -17,6 +17,16 @@ import Testing
         }
     }
 
+    @Test(arguments: callIds)
+    func okResponseHeaderThenPayloadIsTheWholeFrame(callId: UInt64) {
+        for size in Self.payloadSizes + [4 * 1024 * 1024 - 64] {
+            let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ Int(callId % 13)) }
+            let header = FrameEncoder.okResponseHeader(callId: callId, payloadCount: size)
+            #expect(header.count <= 28)
+            #expect(header + payload == FrameEncoder.encodeOKResponse(callId: callId, payload: payload), "call id \(callId), \(size) bytes")
+        }
+    }
+
     @Test func okResponseDecodesAsTheFrameItStandsFor() throws {
         var decoder = FrameDecoder()
         for (index, callId) in Self.callIds.dropFirst().enumerated() {

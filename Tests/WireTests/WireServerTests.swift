@@ -251,6 +251,41 @@ import Testing
         #expect(finished.name == "500")
     }
 
+    @Test func aLargeResponseArrivesWhole() throws {
+        let fixture = try WireServerFixture()
+        let name = String((0..<3_000_000).lazy.map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+        let reply = try fixture.client().call("/test.v1.Test/Echo", Request(service: name), as: Reply.self)
+        #expect(reply.name == name)
+    }
+
+    /// Large and small responses to a client that does not read for a while:
+    /// the server queues what the socket does not take (large payloads as
+    /// they are, small frames joined) and every frame still arrives whole.
+    @Test func responsesQueuedBehindASlowReaderArriveWhole() throws {
+        let fixture = try WireServerFixture()
+        let socket = try fixture.rawSocket()
+        let credential = WireV1.Metadata(key: "authorization", value: "Bearer \(WireServerFixture.checkoutSecret)")
+        var expected: [UInt64: String] = [:]
+        var bytes = WirePreface.bytes
+        for callId in UInt64(1)...24 {
+            let size = callId % 6 == 0 ? 1_200_000 + Int(callId) : Int(callId) * 10
+            let name = String(repeating: Character(Unicode.Scalar(UInt8(65 + callId % 26))), count: size)
+            expected[callId] = name
+            bytes += FrameEncoder.encode(WireV1.Frame(
+                kind: .request, callId: callId, method: "/test.v1.Test/Echo", timeoutMicros: 10_000_000,
+                metadata: [credential], payload: Request(service: name).serializedBytes()
+            ))
+        }
+        socket.write(bytes)
+        usleep(300_000)
+        let frames = try socket.readFrames(expected.count)
+        #expect(frames.count == expected.count)
+        for frame in frames {
+            #expect(frame.kind == .response && frame.statusCode == 0)
+            #expect(try Reply(serializedBytes: frame.payload).name == expected[frame.callId], "call \(frame.callId)")
+        }
+    }
+
     @Test func holdsAThousandConcurrentConnections() throws {
         let fixture = try WireServerFixture()
         raiseOpenFileLimit(to: 4096)

@@ -45,10 +45,14 @@ public struct FrameDecoder: Sendable {
     /// Bytes received but not yet consumed by a whole frame.
     public var bufferedByteCount: Int { buffer.count - readerIndex }
 
+    /// The buffer's capacity (tests check what is reserved).
+    var bufferCapacity: Int { buffer.capacity }
+
     /// Appends received bytes.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         compactIfWorthwhile()
         buffer.append(contentsOf: bytes)
+        reserveForPendingFrame()
     }
 
     /// Appends received bytes.
@@ -108,6 +112,33 @@ public struct FrameDecoder: Sendable {
         }
     }
 
+    /// Once the next frame's length is known (and within the limit), makes
+    /// room for all of it at once. A multi-megabyte frame arrives in 64 KiB
+    /// reads; growing by appends would reallocate and copy the buffer about
+    /// six times, each into fresh pages. An oversized length reserves
+    /// nothing: ``nextFrame()`` refuses it.
+    private mutating func reserveForPendingFrame() {
+        guard bufferedByteCount >= 4 else { return }
+        let length = buffer.withUnsafeBytes { raw in
+            UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: readerIndex, as: UInt32.self))
+        }
+        guard Int(length) <= maxFrameSize else { return }
+        let needed = 4 + Int(length)
+        // Small frames keep the usual growth: they fit a read or two, and
+        // exact-size buffers would shrink the one pipelined frames share.
+        guard needed > Self.exactReservationThreshold, readerIndex + needed > buffer.capacity else { return }
+        // Move what is left to the front while growing: one copy of the
+        // bytes received so far, none of the consumed ones.
+        var grown = [UInt8]()
+        grown.reserveCapacity(needed)
+        grown.append(contentsOf: buffer[readerIndex...])
+        buffer = grown
+        readerIndex = 0
+    }
+
+    /// Frames larger than this (a socket read's worth) get their whole size reserved up front.
+    static let exactReservationThreshold = 64 * 1024
+
     private mutating func compactIfWorthwhile() {
         if readerIndex > 0 && readerIndex == buffer.count {
             buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
@@ -145,11 +176,26 @@ public enum FrameEncoder {
     /// protobuf-c packs them): `kind` (1), `call_id` (2, when not 0),
     /// `payload` (8, when not empty).
     public static func encodeOKResponse(callId: UInt64, payload: [UInt8]) -> [UInt8] {
+        var bytes = okResponseHeader(callId: callId, payloadCount: payload.count, reservingPayload: true)
+        bytes.append(contentsOf: payload)
+        return bytes
+    }
+
+    /// The bytes of ``encodeOKResponse(callId:payload:)`` that come before
+    /// the payload: the length prefix, `kind`, `call_id` and the payload's
+    /// tag and length (at most 28 bytes). Sending this and then the payload
+    /// as it is puts the same frame on the wire without copying a large
+    /// payload into a second buffer.
+    public static func okResponseHeader(callId: UInt64, payloadCount: Int) -> [UInt8] {
+        okResponseHeader(callId: callId, payloadCount: payloadCount, reservingPayload: false)
+    }
+
+    private static func okResponseHeader(callId: UInt64, payloadCount: Int, reservingPayload: Bool) -> [UInt8] {
         var bodyLength = 2
         if callId != 0 { bodyLength += 1 + varintLength(callId) }
-        if !payload.isEmpty { bodyLength += 1 + varintLength(UInt64(payload.count)) + payload.count }
+        if payloadCount > 0 { bodyLength += 1 + varintLength(UInt64(payloadCount)) + payloadCount }
         var bytes = [UInt8]()
-        bytes.reserveCapacity(4 + bodyLength)
+        bytes.reserveCapacity(reservingPayload ? 4 + bodyLength : 4 + bodyLength - payloadCount)
         let length = UInt32(bodyLength)
         bytes.append(UInt8(truncatingIfNeeded: length >> 24))
         bytes.append(UInt8(truncatingIfNeeded: length >> 16))
@@ -161,10 +207,9 @@ public enum FrameEncoder {
             bytes.append(0x10)  // field 2 (call_id), varint
             appendVarint(callId, to: &bytes)
         }
-        if !payload.isEmpty {
+        if payloadCount > 0 {
             bytes.append(0x42)  // field 8 (payload), length-delimited
-            appendVarint(UInt64(payload.count), to: &bytes)
-            bytes.append(contentsOf: payload)
+            appendVarint(UInt64(payloadCount), to: &bytes)
         }
         return bytes
     }

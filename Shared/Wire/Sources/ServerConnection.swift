@@ -24,7 +24,10 @@ final class ServerConnection: @unchecked Sendable {
     var lastActivity = Deadline.now()
 
     private struct Shared {
-        var pending: [UInt8] = []
+        /// Bytes the socket did not take yet, in order: whole buffers as
+        /// they were handed to `send` (a large payload is queued, not
+        /// copied), `pendingOffset` bytes of the first already written.
+        var pending: [[UInt8]] = []
         var pendingOffset = 0
         var closed = false
         var shouldClose = false
@@ -101,59 +104,114 @@ final class ServerConnection: @unchecked Sendable {
         send(FrameEncoder.encode(frame))
     }
 
+    /// Sends an OK RESPONSE carrying `payload`. A large payload leaves with
+    /// its frame header in one gather write, so a multi-megabyte payload is
+    /// never copied into a frame buffer (nor, if the socket is full, into
+    /// the queue). A small one is copied behind its header and sent with a
+    /// plain `send`: cheaper than `sendmsg` for the gate's tiny responses.
+    func sendOKResponse(callId: UInt64, payload: [UInt8]) {
+        if payload.count < Self.gatherWriteThreshold {
+            send(FrameEncoder.encodeOKResponse(callId: callId, payload: payload))
+        } else {
+            send(FrameEncoder.okResponseHeader(callId: callId, payloadCount: payload.count), then: payload)
+        }
+    }
+
+    /// Payloads from this size on are not copied into their frame.
+    static let gatherWriteThreshold = 16 * 1024
+
     /// Writes now if the socket takes it; otherwise queues the rest and asks the
     /// loop for EPOLLOUT. Safe from any thread.
     func send(_ bytes: [UInt8]) {
+        send(bytes, then: [])
+    }
+
+    /// Sends `first` then `second` as one contiguous byte stream.
+    private func send(_ first: [UInt8], then second: [UInt8]) {
         let failed = shared.withLock { state -> Bool in
             guard !state.closed else { return false }
-            if state.pending.count > state.pendingOffset {
-                state.pending.append(contentsOf: bytes)
+            if !state.pending.isEmpty {
+                Self.enqueue(first, in: &state)
+                Self.enqueue(second, in: &state)
                 return false
             }
-            var written = 0
-            while written < bytes.count {
-                let result = bytes.withUnsafeBytes { raw in
-                    try? Socket.write(fd, UnsafeRawBufferPointer(rebasing: raw[written...]))
-                }
+            var chunks = (first, second)
+            var offset = 0
+            while offset < chunks.0.count || !chunks.1.isEmpty {
+                let result = chunks.1.isEmpty
+                    ? chunks.0.withUnsafeBytes { raw in try? Socket.write(fd, UnsafeRawBufferPointer(rebasing: raw[offset...])) }
+                    : try? Socket.write(fd, chunks.0, from: offset, then: chunks.1)
                 switch result {
-                case .processed(let count)?: written += count
-                case .wouldBlock?: break
+                case .processed(let count)?:
+                    offset += count
+                    if offset >= chunks.0.count {
+                        // Into (or past) the second buffer: it becomes the first.
+                        offset -= chunks.0.count
+                        chunks = (chunks.1, [])
+                    }
+                case .wouldBlock?:
+                    Self.enqueue(chunks.0, in: &state)
+                    state.pendingOffset = offset
+                    Self.enqueue(chunks.1, in: &state)
+                    setWriteInterest(true, state: &state)
+                    return false
                 case .endOfFile?, nil:
                     state.shouldClose = true
                     return true
                 }
-                if result == .wouldBlock { break }
-            }
-            if written < bytes.count {
-                state.pending = Array(bytes[written...])
-                state.pendingOffset = 0
-                setWriteInterest(true, state: &state)
             }
             return false
         }
         if failed { wake() }
     }
 
+    /// Queues `bytes` behind what is pending. Small buffers join a small last
+    /// one, so a backlog of small frames still leaves in few writes; a large
+    /// buffer is queued as it is (shared, not copied).
+    private static func enqueue(_ bytes: [UInt8], in state: inout Shared) {
+        guard !bytes.isEmpty else { return }
+        let small = 64 * 1024
+        if bytes.count < small, let last = state.pending.last, last.count < small {
+            state.pending[state.pending.count - 1].append(contentsOf: bytes)
+        } else {
+            state.pending.append(bytes)
+        }
+    }
+
     /// Loop thread, on EPOLLOUT: writes what is queued.
     func flushPending() {
         shared.withLock { state in
             guard !state.closed else { return }
-            while state.pendingOffset < state.pending.count {
-                let offset = state.pendingOffset
-                let result = state.pending.withUnsafeBytes { raw in
-                    try? Socket.write(fd, UnsafeRawBufferPointer(rebasing: raw[offset...]))
-                }
+            while !state.pending.isEmpty {
+                let second = state.pending.count > 1 ? state.pending[1] : []
+                let result = try? Socket.write(fd, state.pending[0], from: state.pendingOffset, then: second)
                 switch result {
-                case .processed(let count)?: state.pendingOffset += count
+                case .processed(let count)?: Self.advance(by: count, in: &state)
                 case .wouldBlock?: return
                 case .endOfFile?, nil:
                     state.shouldClose = true
                     return
                 }
             }
-            state.pending.removeAll(keepingCapacity: false)
+            state.pending = []
             state.pendingOffset = 0
             setWriteInterest(false, state: &state)
+        }
+    }
+
+    /// Drops `count` written bytes from the front of the queue (they span
+    /// at most its first two buffers).
+    private static func advance(by count: Int, in state: inout Shared) {
+        var remaining = count
+        while remaining > 0, let first = state.pending.first {
+            let left = first.count - state.pendingOffset
+            if remaining < left {
+                state.pendingOffset += remaining
+                return
+            }
+            remaining -= left
+            state.pending.removeFirst()
+            state.pendingOffset = 0
         }
     }
 
@@ -163,11 +221,8 @@ final class ServerConnection: @unchecked Sendable {
             guard !state.closed else { return }
             state.closed = true
             // Best effort: push out what is queued (a final GOAWAY) before closing.
-            if state.pendingOffset < state.pending.count {
-                let offset = state.pendingOffset
-                _ = state.pending.withUnsafeBytes { raw in
-                    try? Socket.write(fd, UnsafeRawBufferPointer(rebasing: raw[offset...]))
-                }
+            if let first = state.pending.first {
+                _ = try? Socket.write(fd, first, from: state.pendingOffset, then: state.pending.count > 1 ? state.pending[1] : [])
             }
             epoll_ctl(epollFD, EPOLL_CTL_DEL, fd, nil)
             Glibc.close(fd)

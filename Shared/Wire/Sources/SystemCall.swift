@@ -90,6 +90,37 @@ enum Socket {
             throw SystemCallError(call: "send", errno: error)
         }
     }
+
+    /// Writes `first[offset...]` followed by `second` with one `sendmsg`
+    /// (a gather write), so a frame header and a large payload leave
+    /// together without being copied into one buffer first.
+    static func write(
+        _ fd: Int32, _ first: [UInt8], from offset: Int, then second: [UInt8]
+    ) throws(SystemCallError) -> IOResult {
+        let outcome = first.withUnsafeBytes { head in
+            second.withUnsafeBytes { tail in
+                withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+                    vectors[0] = iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress.map { $0 + offset }),
+                        iov_len: head.count - offset
+                    )
+                    vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: tail.baseAddress), iov_len: tail.count)
+                    var message = msghdr()
+                    message.msg_iov = vectors.baseAddress
+                    message.msg_iovlen = tail.isEmpty ? 1 : 2
+                    while true {
+                        let count = Glibc.sendmsg(fd, &message, Int32(MSG_NOSIGNAL))
+                        if count >= 0 { return Result<IOResult, SystemCallError>.success(.processed(count)) }
+                        let error = Glibc.errno
+                        if error == EINTR { continue }
+                        if error == EAGAIN || error == EWOULDBLOCK { return .success(.wouldBlock) }
+                        return .failure(SystemCallError(call: "sendmsg", errno: error))
+                    }
+                }
+            }
+        }
+        return try outcome.get()
+    }
 }
 
 /// Starts a named OS thread (not a Swift concurrency task): the server's event

@@ -598,7 +598,7 @@ public final class WireServer: @unchecked Sendable {
         let elapsed = Double(Deadline.now().uptimeNanoseconds - call.receivedAt.uptimeNanoseconds) / 1e9
         switch outcome {
         case .success(let payload):
-            connection.send(FrameEncoder.encodeOKResponse(callId: frame.callId, payload: payload))
+            connection.sendOKResponse(callId: frame.callId, payload: payload)
             metrics.record(method: frame.method, code: .ok, seconds: elapsed)
             guard logger.logLevel <= .debug else { return }
             context.logger.debug("call finished", metadata: [
