@@ -182,16 +182,7 @@ enum InboxSQL {
                AND ($8::text IS NULL OR r.seller_id = $8::text)
                AND ($9::text IS NULL OR r.supplier_id = $9::text)\(limit.condition)
             RETURNING r.*
-        ), state AS (
-            UPDATE inbox.authorization_state s
-               SET status      = req.status,
-                   version     = req.version,
-                   approved_at = CASE WHEN req.status = 'APPROVED' THEN req.decided_at ELSE s.approved_at END,
-                   revoked_at  = req.revoked_at,
-                   updated_at  = statement_timestamp()
-              FROM req
-             WHERE s.seller_id = req.seller_id AND s.product_id = req.product_id AND s.request_id = req.id
-            RETURNING s.version
+        ), \(pairStateFromRequests)
         ), audit AS (
             INSERT INTO inbox.audit_events
                    (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
@@ -207,6 +198,21 @@ enum InboxSQL {
           FROM req, outbox
         """
     }
+
+    /// The `state` step of both transition statements: the pair's state
+    /// row follows the request rows the `req` step moved (one per pair).
+    private static let pairStateFromRequests = """
+        state AS (
+            UPDATE inbox.authorization_state s
+               SET status      = req.status,
+                   version     = req.version,
+                   approved_at = CASE WHEN req.status = 'APPROVED' THEN req.decided_at ELSE s.approved_at END,
+                   revoked_at  = req.revoked_at,
+                   updated_at  = statement_timestamp()
+              FROM req
+             WHERE s.seller_id = req.seller_id AND s.product_id = req.product_id AND s.request_id = req.id
+            RETURNING s.version
+        """
 
     /// `inbox_transition_batch`: the guarded decisions of several calls in
     /// one statement (``TransitionBatcher``: one round trip, one commit).
@@ -250,16 +256,7 @@ enum InboxSQL {
                     OR (SELECT count(*) FROM inbox.authorization_requests h
                          WHERE h.seller_id = r.seller_id AND h.status IN ('REQUESTED', 'APPROVED')) <= i.holding_limit)
             RETURNING r.*, i.item, i.from_status, i.actor_role, i.actor_id, i.caller
-        ), state AS (
-            UPDATE inbox.authorization_state s
-               SET status      = req.status,
-                   version     = req.version,
-                   approved_at = CASE WHEN req.status = 'APPROVED' THEN req.decided_at ELSE s.approved_at END,
-                   revoked_at  = req.revoked_at,
-                   updated_at  = statement_timestamp()
-              FROM req
-             WHERE s.seller_id = req.seller_id AND s.product_id = req.product_id AND s.request_id = req.id
-            RETURNING s.version
+        ), \(pairStateFromRequests)
         ), audit AS (
             INSERT INTO inbox.audit_events
                    (request_id, from_status, to_status, actor_role, actor_id, caller, reason, version, at)
