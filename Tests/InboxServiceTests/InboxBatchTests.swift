@@ -161,7 +161,7 @@ struct InboxBatchTests {
         let back = try inbox.postgres.withConnection { connection in
             try connection.queryUnprepared(
                 "SELECT e FROM unnest($1::text[]) WITH ORDINALITY AS u(e, n) ORDER BY n",
-                [.text(PostgresArrayLiteral.text(elements))]
+                [PostgresArrayLiteral.text(elements)]
             ).map { try $0.decodeIfPresent(String.self, 0) }
         }
         #expect(back == elements)
@@ -232,7 +232,7 @@ struct InboxBatchTests {
              WHERE r.id = ANY ($1::uuid[]) AND a.from_status IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM inbox.cache_outbox o
                                 WHERE o.seller_id = r.seller_id AND o.product_id = r.product_id AND o.version = a.version)
-            """, [.text(PostgresArrayLiteral.text(ids))])
+            """, [PostgresArrayLiteral.text(ids)])
         #expect(unmatched == 0)
         for (product, status) in [(inbox.productA(0), "APPROVED"), (inbox.productA(1), "REVOKED"), (inbox.productA(2), "CANCELLED")] {
             #expect(try inbox.stateRow(seller: seller, product: product)?.status == status)

@@ -57,7 +57,7 @@ struct InboxSchemaTests {
                 """
                 SELECT count(*) FROM pg_constraint
                  WHERE connamespace = 'inbox'::regnamespace AND conname = ANY ($1::text[])
-                """, [.text(names)])
+                """, [names])
         }
         let auditKey = {
             try inbox.postgres.withConnection { connection in

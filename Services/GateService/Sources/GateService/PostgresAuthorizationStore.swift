@@ -51,7 +51,7 @@ public struct PostgresAuthorizationStore: AuthorizationStore {
             }
             let rows = try connection.query(
                 Self.batchSQL,
-                [.text(PostgresArrayLiteral.text(pairs.map(\.sellerId))), .text(PostgresArrayLiteral.text(pairs.map(\.productId)))],
+                [PostgresArrayLiteral.text(pairs.map(\.sellerId)), PostgresArrayLiteral.text(pairs.map(\.productId))],
                 deadline: deadline)
             var found: [AuthorizationPair: AuthorizationState] = [:]
             for row in rows {
@@ -94,23 +94,5 @@ public struct PostgresAuthorizationStore: AuthorizationStore {
                 message: "inbox.authorization_state row of \(pair) is malformed: status \(status), version \(version)")
         }
         return state
-    }
-}
-
-/// PostgreSQL's text form of a one-dimensional `text[]`, for `$n::text[]` parameters.
-enum PostgresArrayLiteral {
-    /// `{"a","b"}`, every element quoted with `"` and `\` escaped, so any text round-trips.
-    static func text(_ elements: [String]) -> String {
-        var literal = "{"
-        for (index, element) in elements.enumerated() {
-            if index > 0 { literal += "," }
-            literal += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { literal += "\\" }
-                literal.unicodeScalars.append(character)
-            }
-            literal += "\""
-        }
-        return literal + "}"
     }
 }

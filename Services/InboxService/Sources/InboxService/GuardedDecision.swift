@@ -50,39 +50,13 @@ struct GuardedDecision: Sendable, Hashable {
     /// `inbox_transition_batch`'s twelve arrays; item numbers are positions in `items`.
     static func batchParameters(_ items: [GuardedDecision]) -> [PostgresValue?] {
         func texts(_ value: (GuardedDecision) -> String?) -> PostgresValue {
-            .text(PostgresArrayLiteral.text(items.map(value)))
+            PostgresArrayLiteral.text(items.map(value))
         }
         return [
-            .text(PostgresArrayLiteral.text(items.indices.map { String($0) })),
+            PostgresArrayLiteral.text(items.indices.map { String($0) }),
             texts(\.id), texts(\.from.rawValue), texts(\.to.rawValue), texts(\.actorRole), texts(\.actorId),
             texts(\.caller), texts(\.reason), texts(\.scopeSeller), texts(\.scopeSupplier),
             texts { $0.admitted ? "t" : "f" }, texts { $0.holdingLimit.map(String.init) },
         ]
-    }
-}
-
-/// PostgreSQL array literals (`{"a","b",NULL}`) for binding a whole array as
-/// one text parameter cast to `text[]`, `uuid[]`, `int[]` or `boolean[]`.
-enum PostgresArrayLiteral {
-    /// Every element double-quoted with `"` and `\` escaped, so commas,
-    /// braces, blanks, quotes and the word NULL inside free text stay
-    /// literal; nil is the unquoted NULL.
-    static func text(_ elements: [String?]) -> String {
-        var literal = "{"
-        for (index, element) in elements.enumerated() {
-            if index > 0 { literal.append(",") }
-            guard let element else {
-                literal.append("NULL")
-                continue
-            }
-            literal.append("\"")
-            for scalar in element.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { literal.append("\\") }
-                literal.unicodeScalars.append(scalar)
-            }
-            literal.append("\"")
-        }
-        literal.append("}")
-        return literal
     }
 }

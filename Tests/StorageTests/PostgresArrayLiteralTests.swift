@@ -1,4 +1,3 @@
-@testable import PolicyService
 import Storage
 import Testing
 
