@@ -49,6 +49,8 @@ struct O4OBench: ParsableCommand {
             print("baseline: redis-benchmark GET")
             report.baselines.append(try Baselines.redisGet(port: port, clients: 1, requests: 50_000))
             report.baselines.append(try Baselines.redisGet(port: port, clients: 64, requests: 200_000))
+            print("baseline: TCP hop + redis GET")
+            report.baselines.append(try Baselines.relayRedisGet(redisPort: port, roundTrips: 50_000))
         }
         if let url = environment.benchDatabaseURL {
             print("baseline: pgbench -S")
