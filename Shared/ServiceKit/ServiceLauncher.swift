@@ -63,6 +63,10 @@ public enum ServiceLauncher {
         public var ownMigrations: MigrationComponent?
         /// PostgreSQL settings for every pooled session of the service.
         public var postgresSettings: [String: String] = [:]
+        /// The default of `WIRE_LONE_CALLS_INLINE` (see
+        /// `WireServerConfiguration.runsLoneCallsInline`): on for a service
+        /// whose handlers are all short.
+        public var shortHandlers = false
 
         public init(
             name: String, defaultWirePort: Int, defaultAdminPort: Int, needsRedis: Bool,
@@ -104,7 +108,8 @@ public enum ServiceLauncher {
             }
             let settings = try ServiceSettings.fromEnvironment(
                 environment, name: description.name, defaultWirePort: description.defaultWirePort,
-                defaultAdminPort: description.defaultAdminPort, needsRedis: description.needsRedis
+                defaultAdminPort: description.defaultAdminPort, needsRedis: description.needsRedis,
+                loneCallsInlineByDefault: description.shortHandlers
             )
             Observability.bootstrap(service: "\(description.name)-service", logLevel: settings.logLevel)
             var logger = Logger(label: "\(description.name)-service")

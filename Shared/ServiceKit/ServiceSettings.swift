@@ -24,10 +24,12 @@ public struct ServiceSettings: Sendable {
     /// (required when `needsRedis`), `WIRE_CREDENTIALS_FILE` (required), `LOG_LEVEL`,
     /// `DRAIN_TIMEOUT_SECONDS`, `WIRE_MAX_FRAME_BYTES`, `WIRE_MAX_CALL_TIMEOUT`,
     /// `WIRE_IDLE_TIMEOUT`, `WIRE_MAX_CONNECTION_AGE`, `WIRE_WORKER_THREADS`,
+    /// `WIRE_LONE_CALLS_INLINE` (default `loneCallsInlineByDefault`),
     /// `DATABASE_POOL_SIZE`, `REDIS_POOL_SIZE`.
     public static func fromEnvironment(
         _ environment: EnvironmentReader = EnvironmentReader(),
-        name: String, defaultWirePort: Int, defaultAdminPort: Int, needsRedis: Bool
+        name: String, defaultWirePort: Int, defaultAdminPort: Int, needsRedis: Bool,
+        loneCallsInlineByDefault: Bool = false
     ) throws(ConfigurationError) -> ServiceSettings {
         var wire = WireServerConfiguration(port: try environment.int("WIRE_PORT", default: defaultWirePort, in: 0...65535))
         wire.host = environment.string("WIRE_HOST") ?? "0.0.0.0"
@@ -43,6 +45,7 @@ public struct ServiceSettings: Sendable {
         // slow calls cannot stall the rest.
         let defaultWorkers = max(4, 2 * ProcessInfo.processInfo.activeProcessorCount)
         wire.workerThreads = try environment.int("WIRE_WORKER_THREADS", default: defaultWorkers, in: 1...1024)
+        wire.runsLoneCallsInline = try environment.bool("WIRE_LONE_CALLS_INLINE", default: loneCallsInlineByDefault)
         let levelName = environment.string("LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
             throw ConfigurationError(variable: "LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical; got \"\(levelName)\"")

@@ -1,5 +1,6 @@
 import Glibc
 import Proto
+import Storage
 import Synchronization
 import Testing
 @testable import Wire
@@ -101,6 +102,33 @@ import Testing
         }
         let slowFinished = done.load(ordering: .relaxed) > 0
         #expect(!slowFinished, "fast calls must finish while the slow one still runs")
+    }
+
+    @Test func aLoneCallRunInlineStallsOtherConnectionsOnlyUntilTheWatchdogHandsOff() throws {
+        let fixture = try WireServerFixture { $0.runsLoneCallsInline = true }
+        let slow = fixture.client()
+        let fast = fixture.client()
+        // Lone calls, one after another: each runs on the worker that read it.
+        for index in 0..<50 {
+            let reply = try fast.call("/test.v1.Test/Echo", Request(service: "\(index)"), as: Reply.self)
+            #expect(reply.name == "\(index)")
+        }
+        let done = StartCounter()
+        startThread(name: "slow-call") {
+            _ = try? slow.call("/test.v1.Test/Sleep", Request(service: "1500"), as: Reply.self)
+            done.add(1, ordering: .relaxed)
+        }
+        while fixture.sleepsStarted.load(ordering: .relaxed) == 0 { usleep(1000) }
+        // The slow call was alone, so it runs inline; the watchdog must hand
+        // the lead to a follower after 500 µs, not after 1.5 s.
+        let started = Deadline.now()
+        for index in 0..<20 {
+            let reply = try fast.call("/test.v1.Test/Echo", Request(service: "\(index)"), as: Reply.self)
+            #expect(reply.name == "\(index)")
+        }
+        let slowFinished = done.load(ordering: .relaxed) > 0
+        #expect(!slowFinished, "fast calls must finish while the slow one still runs (took \((Deadline.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000) ms)")
+        fixture.server.stop()
     }
 
     @Test func anExpiredDeadlineIsDeadlineExceeded() throws {

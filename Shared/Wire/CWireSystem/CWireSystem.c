@@ -25,3 +25,14 @@ void cws_limit_malloc_arenas(int count) {
 void cws_fix_malloc_mmap_threshold(int bytes) {
     mallopt(M_MMAP_THRESHOLD, bytes);
 }
+
+int cws_timer_create(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+}
+
+int cws_timer_arm(int fd, long long micros) {
+    struct itimerspec value = {0};
+    value.it_value.tv_sec = micros / 1000000;
+    value.it_value.tv_nsec = (micros % 1000000) * 1000;
+    return timerfd_settime(fd, 0, &value, NULL);
+}

@@ -29,6 +29,16 @@ public struct WireServerConfiguration: Sendable {
     public var maxCallTimeout: Duration = .seconds(30)
     /// How long `drain` waits for in-flight calls before closing connections anyway.
     public var drainTimeout: Duration = .seconds(20)
+    /// When a turn of the event loop reads a single call and no other call is
+    /// running, the leader runs it without first waking a follower to lead
+    /// (`WIRE_LONE_CALLS_INLINE`). Saves a thread wake-up per call at low
+    /// concurrency. A call arriving meanwhile waits for the running one, at
+    /// most `inlineHandOffAfter`: a call still running then makes a
+    /// watchdog wake a follower to lead. Suits services whose handlers are
+    /// short (the gate's).
+    public var runsLoneCallsInline = false
+    /// How long a lone call runs inline before a follower takes the lead.
+    public var inlineHandOffAfter: Duration = .microseconds(500)
 
     public init(port: Int) {
         self.port = port
@@ -65,6 +75,7 @@ public final class WireServer: @unchecked Sendable {
         var draining = false
         var loopExited = false
         var workersExited = 0
+        var watchdogExited = false
     }
 
     private let state = Mutex(State())
@@ -77,6 +88,13 @@ public final class WireServer: @unchecked Sendable {
     private var leaderActive = false
     /// The event loop has ended; no worker leads again.
     private var loopFinished = false
+    /// Workers running calls.
+    private var busyWorkers = 0
+    /// A lone call runs on the worker that read it, and nobody leads.
+    private var inlineCallRunning = false
+    /// Armed while a lone call runs inline; its expiry wakes the watchdog
+    /// (-1 when inline runs are off).
+    private var inlineTimerFD: Int32 = -1
 
     // Loop-only: touched by the current leader alone.
     private var connections: [Int32: ServerConnection] = [:]
@@ -148,6 +166,10 @@ public final class WireServer: @unchecked Sendable {
             close(listenFD)
             throw error
         }
+        if configuration.runsLoneCallsInline {
+            inlineTimerFD = try systemCall("timerfd_create") { cws_timer_create() }
+            startThread(name: "wire-inline-watch") { [self] in inlineWatchLoop() }
+        }
         for index in 0..<max(1, configuration.workerThreads) {
             startThread(name: "wire-worker-\(index)") { [self] in workerLoop() }
         }
@@ -193,6 +215,12 @@ public final class WireServer: @unchecked Sendable {
             queueLock.broadcast()
         }
         while state.withLock({ $0.workersExited }) < max(1, configuration.workerThreads) { usleep(1_000) }
+        if inlineTimerFD >= 0 {
+            // stopWorkers is set: the watchdog leaves at its next expiry.
+            armInlineTimer(micros: 1)
+            while !state.withLock({ $0.watchdogExited }) { usleep(1_000) }
+            close(inlineTimerFD)
+        }
         let (epollFD, wakeFD) = state.withLock { ($0.epollFD, $0.wakeFD) }
         close(epollFD)
         close(wakeFD)
@@ -455,9 +483,11 @@ public final class WireServer: @unchecked Sendable {
         while true {
             if queueHead < queue.count {
                 let work = dequeueWork()
+                busyWorkers += 1
                 queueLock.unlock()
                 perform(work)
                 queueLock.lock()
+                busyWorkers -= 1
                 continue
             }
             if stopWorkers { break }
@@ -473,20 +503,72 @@ public final class WireServer: @unchecked Sendable {
                 if !loopGoesOn { loopFinished = true }
                 let refused = enqueue(calls)
                 // This worker runs the oldest queued work itself; one follower
-                // becomes the next leader, and more wake when further work waits.
+                // becomes the next leader, and more wake when further work waits
+                // (woken after the unlock, so they do not sleep again on the mutex).
                 let work = queueHead < queue.count ? dequeueWork() : []
                 let waiting = queue.count - queueHead
-                if waiting > 0 { queueLock.broadcast() } else if !work.isEmpty || loopFinished { queueLock.signal() }
+                let wake: Wake
+                if waiting > 0 {
+                    wake = .all
+                } else if loopFinished {
+                    wake = .one
+                } else if work.isEmpty {
+                    wake = .none
+                } else {
+                    // A lone call while nothing else runs: with inline runs on,
+                    // this worker leads again once it is answered.
+                    wake = configuration.runsLoneCallsInline && busyWorkers == 0 && calls.count == 1 ? .none : .one
+                }
+                let inline = wake == .none && !work.isEmpty
+                if !work.isEmpty { busyWorkers += 1 }
+                inlineCallRunning = inline
                 queueLock.unlock()
+                switch wake {
+                case .all: queueLock.broadcast()
+                case .one: queueLock.signal()
+                case .none: break
+                }
                 for call in refused { refuse(call) }
+                if inline { armInlineTimer(micros: configuration.inlineHandOffAfter.microseconds) }
                 perform(work)
+                if inline { armInlineTimer(micros: 0) }
                 queueLock.lock()
+                inlineCallRunning = false
+                if !work.isEmpty { busyWorkers -= 1 }
                 continue
             }
             _ = queueLock.wait(until: .distantFuture)
         }
         queueLock.unlock()
         state.withLock { $0.workersExited += 1 }
+    }
+
+    /// Arms the inline timer to expire once in `micros` (0 disarms it).
+    private func armInlineTimer(micros: Int64) {
+        _ = cws_timer_arm(inlineTimerFD, micros)
+    }
+
+    /// The watchdog of inline runs: when a lone call outlasts
+    /// `inlineHandOffAfter`, wakes a follower, which finds nobody leading and
+    /// leads, so calls on other connections are read again.
+    private func inlineWatchLoop() {
+        var expirations: UInt64 = 0
+        while true {
+            let count = Glibc.read(inlineTimerFD, &expirations, 8)
+            if count < 0 && errno == EINTR { continue }
+            let leave = queueLock.withLock { () -> Bool in
+                if stopWorkers { return true }
+                if inlineCallRunning && !leaderActive && !loopFinished { queueLock.signal() }
+                return false
+            }
+            if leave || count < 0 { break }
+        }
+        state.withLock { $0.watchdogExited = true }
+    }
+
+    /// Whom a leader wakes after its turn.
+    private enum Wake {
+        case none, one, all
     }
 
     /// Appends calls read by the leader (holding `queueLock`); returns those over `maxQueuedCalls`.

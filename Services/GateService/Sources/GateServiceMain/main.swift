@@ -5,11 +5,13 @@ import ServiceKit
 // The gate binary: configuration only; everything else is GateApplication.
 // It owns no tables: `migrate up` applies the catalog and the runtime-flags
 // schema it shares (InboxService's migrations create what it reads).
-await ServiceLauncher.main(
-    .init(
-        name: "gate", defaultWirePort: 7102, defaultAdminPort: 9102, needsRedis: true,
-        sharedMigrations: [Catalog.migrations, .runtimeFlags], ownMigrations: nil)
-) { settings, environment, stores, logger in
+var description = ServiceLauncher.Description(
+    name: "gate", defaultWirePort: 7102, defaultAdminPort: 9102, needsRedis: true,
+    sharedMigrations: [Catalog.migrations, .runtimeFlags], ownMigrations: nil)
+// A check is a Redis read (or a PostgreSQL one on a miss): a lone call runs
+// on the thread that read it, without waking another to lead meanwhile.
+description.shortHandlers = true
+await ServiceLauncher.main(description) { settings, environment, stores, logger in
     let gateSettings = try GateSettings.fromEnvironment(environment)
     guard let redis = stores.redis else {
         throw ConfigurationError(variable: "REDIS_URL", problem: "is required (e.g. redis://127.0.0.1:6379)")

@@ -1,10 +1,11 @@
 // Linux system headers that Glibc's Swift module does not export (epoll,
-// eventfd) and one GNU extension behind a plain function.
+// eventfd, timerfd) and one GNU extension behind a plain function.
 #ifndef CWIRESYSTEM_H
 #define CWIRESYSTEM_H
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <netinet/tcp.h>
 
 /// Names the calling thread (at most 15 characters are kept), for top and gdb.
@@ -18,5 +19,11 @@ void cws_limit_malloc_arenas(int count);
 
 /// Fixes glibc's mmap threshold (M_MMAP_THRESHOLD), which also stops its dynamic growth.
 void cws_fix_malloc_mmap_threshold(int bytes);
+
+/// A monotonic, close-on-exec timerfd, or -1 with errno set.
+int cws_timer_create(void);
+
+/// Arms `fd` to expire once in `micros` microseconds (0 disarms it).
+int cws_timer_arm(int fd, long long micros);
 
 #endif
