@@ -108,11 +108,13 @@ import Testing
         let fixture = try WireServerFixture { $0.runsLoneCallsInline = true }
         let slow = fixture.client()
         let fast = fixture.client()
-        // Lone calls, one after another: each runs on the worker that read it.
+        // Lone calls from the only active connection, one after another (for
+        // over a millisecond): each runs on the worker that read it.
         for index in 0..<50 {
-            let reply = try fast.call("/test.v1.Test/Echo", Request(service: "\(index)"), as: Reply.self)
+            let reply = try slow.call("/test.v1.Test/Echo", Request(service: "\(index)"), as: Reply.self)
             #expect(reply.name == "\(index)")
         }
+        usleep(2_000)
         let done = StartCounter()
         startThread(name: "slow-call") {
             _ = try? slow.call("/test.v1.Test/Sleep", Request(service: "1500"), as: Reply.self)

@@ -30,9 +30,11 @@ int cws_timer_create(void) {
     return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 }
 
-int cws_timer_arm(int fd, long long micros) {
+int cws_timer_arm(int fd, long long micros, long long interval_micros) {
     struct itimerspec value = {0};
     value.it_value.tv_sec = micros / 1000000;
     value.it_value.tv_nsec = (micros % 1000000) * 1000;
+    value.it_interval.tv_sec = interval_micros / 1000000;
+    value.it_interval.tv_nsec = (interval_micros % 1000000) * 1000;
     return timerfd_settime(fd, 0, &value, NULL);
 }

@@ -23,7 +23,8 @@ void cws_fix_malloc_mmap_threshold(int bytes);
 /// A monotonic, close-on-exec timerfd, or -1 with errno set.
 int cws_timer_create(void);
 
-/// Arms `fd` to expire once in `micros` microseconds (0 disarms it).
-int cws_timer_arm(int fd, long long micros);
+/// Arms `fd` to expire in `micros` microseconds, then every `interval_micros`
+/// (0: once); `micros` 0 disarms it.
+int cws_timer_arm(int fd, long long micros, long long interval_micros);
 
 #endif
