@@ -101,7 +101,7 @@ enum InboxScenarios {
         //    Pending requests are filed beforehand (as the open loop's are),
         //    then 16 connections approve and reject them back to back, each
         //    call one decision. The mixed loads above spend 2 of every 5 calls
-        //    on Requests and Revokes' re-requests, which are not decisions.
+        //    on Requests, which are not decisions.
         let decisionConnections = 16
         let decisionCapacity = 3_000.0  // decisions/s the seed must outlast
         let decisionSellers = Int(decisionCapacity * seconds * 1.3 / 4) + 50

@@ -122,7 +122,8 @@ import Testing
         }
         while fixture.sleepsStarted.load(ordering: .relaxed) == 0 { usleep(1000) }
         // The slow call was alone, so it runs inline; the watchdog must hand
-        // the lead to a follower after 500 µs, not after 1.5 s.
+        // the lead to a follower within about 1 ms (two 500 µs ticks), not
+        // after 1.5 s.
         let started = Deadline.now()
         for index in 0..<20 {
             let reply = try fast.call("/test.v1.Test/Echo", Request(service: "\(index)"), as: Reply.self)

@@ -169,6 +169,9 @@ public final class WireServer: @unchecked Sendable {
             let wakeFD = try systemCall("eventfd") { eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC)) }
             try Self.epollAdd(epollFD, listenFD, events: EPOLLIN.rawValue)
             try Self.epollAdd(epollFD, wakeFD, events: EPOLLIN.rawValue)
+            if configuration.runsLoneCallsInline {
+                inlineTimerFD = try systemCall("timerfd_create") { cws_timer_create() }
+            }
             state.withLock {
                 $0.listenFD = listenFD
                 $0.epollFD = epollFD
@@ -180,8 +183,7 @@ public final class WireServer: @unchecked Sendable {
             close(listenFD)
             throw error
         }
-        if configuration.runsLoneCallsInline {
-            inlineTimerFD = try systemCall("timerfd_create") { cws_timer_create() }
+        if inlineTimerFD >= 0 {
             startThread(name: "wire-inline-watch") { [self] in inlineWatchLoop() }
         }
         for index in 0..<max(1, configuration.workerThreads) {
