@@ -80,7 +80,7 @@ public final class RedisConnection {
 
     /// The live context, or `nil` after a failure until the next call reconnects.
     /// Each context this class creates is freed exactly once, by `disconnect()` or `deinit`.
-    private var context: UnsafeMutablePointer<redisContext>?
+    private(set) var context: UnsafeMutablePointer<redisContext>?
     /// The receive/send timeout currently set on the socket, to skip redundant setsockopt calls.
     private var appliedTimeoutMicros: Int64 = -1
     /// The configuration this connection was opened with.
@@ -263,7 +263,7 @@ public final class RedisConnection {
     }
 
     /// The error for a failed hiredis call; the context is dropped and replaced on next use.
-    private func failure(of context: UnsafeMutablePointer<redisContext>) -> RedisError {
+    func failure(of context: UnsafeMutablePointer<redisContext>) -> RedisError {
         // hiredis reports a socket timeout as an I/O error with errno EAGAIN.
         let code = errno
         let ioError = context.pointee.err == REDIS_ERR_IO
@@ -283,7 +283,7 @@ public final class RedisConnection {
     }
 
     /// Copies a hiredis reply tree into Swift values (the caller frees the tree once).
-    private static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
+    static func copy(_ reply: UnsafeMutablePointer<redisReply>) -> RedisReply {
         let value = reply.pointee
         func text() -> [UInt8] {
             guard let string = value.str, value.len > 0 else { return [] }

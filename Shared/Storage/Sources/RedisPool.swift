@@ -6,7 +6,8 @@ public import Logging
 /// for a free connection on the caller's thread. Connections open lazily and heal themselves
 /// (see `RedisConnection`); a connection that failed its last call is replaced.
 public final class RedisPool: Sendable {
-    private let configuration: RedisConnection.Configuration
+    /// Where its connections go.
+    public let configuration: RedisConnection.Configuration
     private let pool: BlockingPool<RedisConnection, RedisError>
     private let size: Int
 

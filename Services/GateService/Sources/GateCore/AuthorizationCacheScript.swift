@@ -14,8 +14,12 @@ public enum AuthorizationCacheScript {
     ///   must begin with `ARGV[1]` and `|`.
     /// - `ARGV[3]`: the TTL in milliseconds, a positive integer (``CacheTTL``).
     ///
-    /// Returns `1` when it wrote the entry (with the TTL), `0` when it kept
-    /// the stored one because its version is equal or newer. Equal versions
+    /// Returns `0` when it kept the stored entry because its version is equal
+    /// or newer. When it wrote the entry (with the TTL) it also announces the
+    /// change to the gates' local caches (``CacheCoherence``): it increments
+    /// ``CacheCoherence/sequenceKey`` and publishes `<sequence> <key>` on
+    /// ``CacheCoherence/channel``, in the same atomic step, and returns that
+    /// sequence number (at least 1). Equal versions
     /// carry the same data (a version names one transition), so rewriting
     /// would only extend the TTL of what is already there. A stored value
     /// whose version cannot be read is corrupt and is replaced. Malformed
@@ -45,6 +49,8 @@ public enum AuthorizationCacheScript {
           end
         end
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-        return 1
+        local sequence = redis.call('INCR', '\(CacheCoherence.sequenceKey)')
+        redis.call('PUBLISH', '\(CacheCoherence.channel)', sequence .. ' ' .. KEYS[1])
+        return sequence
         """
 }

@@ -119,7 +119,7 @@ public struct RedisAuthorizationCache: AuthorizationCache {
         }
         return try replies.map { (reply) throws(RedisError) -> Bool in
             try reply.throwingServerError()
-            return reply.integerValue == 1
+            return (reply.integerValue ?? 0) > 0
         }
     }
 

@@ -56,6 +56,8 @@ public final class AuthorizationGate: Sendable {
 
     /// Which tier answered.
     public enum Tier: Sendable, Hashable {
+        /// The gate's coherent local copy of a Redis entry (``LocalAuthorizationCache``).
+        case local
         /// A Redis entry.
         case redis
         /// A PostgreSQL read.
@@ -86,6 +88,8 @@ public final class AuthorizationGate: Sendable {
 
     private let store: any AuthorizationStore
     private let cache: any AuthorizationCache
+    /// The coherent local copy of Redis entries, when enabled.
+    public let localCache: LocalAuthorizationCache?
     private let redisTimeout: Duration
     private let breaker: Mutex<BreakerState>
     /// True while the breaker is closed and its recent window holds no
@@ -102,10 +106,11 @@ public final class AuthorizationGate: Sendable {
     ///   use the call's logger.
     public init(
         settings: GateSettings, store: any AuthorizationStore, cache: any AuthorizationCache,
-        metrics: GateMetrics = GateMetrics(), logger: Logger
+        localCache: LocalAuthorizationCache? = nil, metrics: GateMetrics = GateMetrics(), logger: Logger
     ) {
         self.store = store
         self.cache = cache
+        self.localCache = localCache
         self.redisTimeout = settings.redisTimeout
         self.breaker = Mutex(BreakerState(breaker: CircuitBreaker(configuration: settings.breaker)))
         self.runtime = Mutex(Runtime(rollout: settings.rollout, cacheTTL: settings.cacheTTL))
@@ -274,12 +279,31 @@ public final class AuthorizationGate: Sendable {
 
     // MARK: - Lookups
 
-    /// Looks up every key: Redis first, then PostgreSQL for the misses.
-    /// Keys absent from the result could not be answered by either tier.
+    /// Looks up every key: the local copy when it is coherent, then Redis,
+    /// then PostgreSQL for the misses. Keys absent from the result could not
+    /// be answered by any tier.
     private func lookUp(
-        keys: [String], pairs: [String: AuthorizationPair], ttl: CacheTTL, deadline: Deadline, logger: Logger
+        keys allKeys: [String], pairs: [String: AuthorizationPair], ttl: CacheTTL, deadline: Deadline, logger: Logger
     ) -> [String: Found] {
         var found: [String: Found] = [:]
+        var keys = allKeys
+        // Taken before Redis is asked: a Redis answer is kept locally only if
+        // nothing was invalidated in between (see LocalAuthorizationCache).
+        var ticket: LocalAuthorizationCache.Ticket?
+        if let localCache {
+            let (taken, states) = localCache.lookUp(allKeys, now: Deadline.now().uptimeNanoseconds)
+            if let taken {
+                ticket = taken
+                keys = []
+                for (key, state) in zip(allKeys, states) {
+                    if let state { found[key] = Found(state: state, tier: .local) } else { keys.append(key) }
+                }
+                let hits = allKeys.count - keys.count
+                metrics.recordCache(hits: hits, misses: 0)
+                metrics.recordLocalHits(hits)
+                if keys.isEmpty { return found }
+            }
+        }
         var misses = keys
         var redisUsable = false
         if acquireRedis() {
@@ -288,8 +312,19 @@ public final class AuthorizationGate: Sendable {
                 recordRedis(success: true)
                 redisUsable = true
                 misses = []
+                var copies: [LocalAuthorizationCache.Fill] = []
                 for (key, entry) in zip(keys, entries) {
-                    if let entry { found[key] = Found(state: entry, tier: .redis) } else { misses.append(key) }
+                    if let entry {
+                        found[key] = Found(state: entry, tier: .redis)
+                        if ticket != nil {
+                            copies.append(.init(key: key, state: entry, ttlMilliseconds: ttl.milliseconds(for: entry)))
+                        }
+                    } else {
+                        misses.append(key)
+                    }
+                }
+                if let ticket, let localCache, !copies.isEmpty {
+                    localCache.store(copies, ticket: ticket, now: Deadline.now().uptimeNanoseconds)
                 }
                 metrics.recordCache(hits: keys.count - misses.count, misses: misses.count)
             } catch {

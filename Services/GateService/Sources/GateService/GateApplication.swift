@@ -22,6 +22,8 @@ public struct GateApplication: Sendable {
     public let probes: [ReadinessMonitor.Probe]
     /// The runtime flags, when the gate runs with them (a background service).
     public let flags: RuntimeFlags?
+    /// Keeps the local copy coherent, when the settings enable one (a background service).
+    public let localCacheListener: LocalCacheListener?
 
     /// Builds the gate.
     ///
@@ -34,9 +36,15 @@ public struct GateApplication: Sendable {
     ///     `settings.cacheTTL` at once) and their RPCs are registered.
     ///   - logger: for state changes; calls log through their own context.
     public init(settings: GateSettings, postgres: PostgresPool, redis: RedisPool, flags: RuntimeFlags?, logger: Logger) {
+        let metrics = GateMetrics()
+        let listener = settings.localCache.map { local in
+            LocalCacheListener(
+                cache: LocalAuthorizationCache(capacity: local.capacity), configuration: redis.configuration,
+                timing: local.timing, metrics: metrics, logger: logger)
+        }
         let gate = AuthorizationGate(
             settings: settings, store: PostgresAuthorizationStore(pool: postgres),
-            cache: RedisAuthorizationCache(pool: redis), logger: logger)
+            cache: RedisAuthorizationCache(pool: redis), localCache: listener?.cache, metrics: metrics, logger: logger)
         var router = MethodRouter()
         GateHandlers.register(on: &router, gate: gate)
         var probes = [
@@ -56,12 +64,13 @@ public struct GateApplication: Sendable {
         self.router = router
         self.probes = probes
         self.flags = flags
+        self.localCacheListener = listener
     }
 
     /// What ``ServiceHost`` runs: the router, the probes, and the flag refresher.
     public var parts: ServiceHost.Parts {
         ServiceHost.Parts(
             serviceNames: [Self.serviceName], router: router, probes: probes,
-            backgroundServices: flags.map { [$0] } ?? [])
+            backgroundServices: (flags.map { [$0] } ?? []) + (localCacheListener.map { [$0] } ?? []))
     }
 }

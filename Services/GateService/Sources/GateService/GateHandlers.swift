@@ -127,6 +127,7 @@ extension GateV1.Reason {
 extension GateV1.Tier {
     init(_ tier: AuthorizationGate.Tier) {
         switch tier {
+        case .local: self = .local
         case .redis: self = .redis
         case .postgres: self = .postgres
         case .none: self = .none

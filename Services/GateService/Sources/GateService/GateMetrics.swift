@@ -34,8 +34,14 @@ public final class GateMetrics: Sendable {
         public var denies: Int
         /// Shadow would-denies.
         public var shadowWouldDenies: Int
-        /// Redis hits.
+        /// Cache hits (the local copy's and Redis's).
         public var cacheHits: Int
+        /// Of those, the local copy's.
+        public var localHits: Int
+        /// Invalidations the local copy applied.
+        public var localInvalidations: Int
+        /// Times the local copy stopped answering (lost subscription or lease).
+        public var localLapses: Int
         /// Redis misses.
         public var cacheMisses: Int
         /// Fallbacks by reason.
@@ -49,12 +55,18 @@ public final class GateMetrics: Sendable {
     private let hitCounter = Counter(label: "seller_auth_gate_cache_hits_total")
     private let missCounter = Counter(label: "seller_auth_gate_cache_misses_total")
     private let fallbackCounters: [GateFallbackReason: Counter]
+    private let localHitCounter = Counter(label: "seller_auth_gate_local_cache_hits_total")
+    private let localInvalidationCounter = Counter(label: "seller_auth_gate_local_cache_invalidations_total")
+    private let localLapseCounter = Counter(label: "seller_auth_gate_local_cache_lapses_total")
 
     private let checks = Atomic<Int>(0)
     private let denies = Atomic<Int>(0)
     private let shadowWouldDenies = Atomic<Int>(0)
     private let hits = Atomic<Int>(0)
     private let misses = Atomic<Int>(0)
+    private let localHits = Atomic<Int>(0)
+    private let localInvalidations = Atomic<Int>(0)
+    private let localLapses = Atomic<Int>(0)
     private let redisUnavailableCount = Atomic<Int>(0)
     private let redisBreakerOpenCount = Atomic<Int>(0)
     private let postgresUnavailableCount = Atomic<Int>(0)
@@ -110,6 +122,26 @@ public final class GateMetrics: Sendable {
         }
     }
 
+    /// Records hits of the local copy (also counted by ``recordCache(hits:misses:)``).
+    func recordLocalHits(_ count: Int) {
+        guard count > 0 else { return }
+        localHitCounter.increment(by: count)
+        localHits.add(count, ordering: .relaxed)
+    }
+
+    /// Records invalidations applied to the local copy.
+    func recordLocalInvalidations(_ count: Int) {
+        guard count > 0 else { return }
+        localInvalidationCounter.increment(by: count)
+        localInvalidations.add(count, ordering: .relaxed)
+    }
+
+    /// Records the local copy lapsing.
+    func recordLocalLapse() {
+        localLapseCounter.increment()
+        localLapses.add(1, ordering: .relaxed)
+    }
+
     /// Records one fallback.
     func recordFallback(_ reason: GateFallbackReason) {
         fallbackCounters[reason]?.increment()
@@ -130,6 +162,8 @@ public final class GateMetrics: Sendable {
         return Snapshot(
             checks: checks.load(ordering: .relaxed), denies: denies.load(ordering: .relaxed),
             shadowWouldDenies: shadowWouldDenies.load(ordering: .relaxed),
-            cacheHits: hits.load(ordering: .relaxed), cacheMisses: misses.load(ordering: .relaxed), fallbacks: fallbacks)
+            cacheHits: hits.load(ordering: .relaxed), localHits: localHits.load(ordering: .relaxed),
+            localInvalidations: localInvalidations.load(ordering: .relaxed), localLapses: localLapses.load(ordering: .relaxed),
+            cacheMisses: misses.load(ordering: .relaxed), fallbacks: fallbacks)
     }
 }

@@ -1,4 +1,8 @@
 public import GateCore
+#if canImport(Glibc)
+import Glibc
+#endif
+import Metrics
 public import Storage
 import Synchronization
 
@@ -11,11 +15,23 @@ import Synchronization
 /// for ``failureBackoff`` (the relay keeps probing every pass and clears the
 /// backoff when Redis answers), so a Redis outage costs decisions at most
 /// one short timeout, not one per call.
+///
+/// A revocation is not done when Redis holds it: gates may answer from a
+/// local copy (``CacheCoherence``). After the compare-and-set of a REVOKED
+/// state, ``writeThrough(seller:product:state:ttl:deadline:)`` waits until
+/// every gate holding a live lease has acknowledged the invalidation the
+/// write published (polling ``CacheCoherence/pendingScript``), bounded by
+/// ``confirmationTimeout`` and the call's deadline.
 public final class AuthorizationCacheWriter: Sendable {
     /// The outcome of one write.
     public enum Outcome: Sendable, Hashable {
-        /// Redis holds this version or a newer one now.
+        /// Redis holds this version or a newer one now (and, for a revocation,
+        /// every gate with a live lease dropped its local copy).
         case applied
+        /// A revocation Redis holds, but a gate with a live lease had not
+        /// confirmed dropping its local copy within the bound (that gate stops
+        /// answering locally when its lease ends).
+        case unconfirmed
         /// Not written (Redis unreachable, slow, or in backoff): the outbox row stays pending.
         case pending
     }
@@ -28,12 +44,21 @@ public final class AuthorizationCacheWriter: Sendable {
     public let failureBackoff: Duration
     /// Uptime (ns) before which write-throughs are skipped; 0 = none.
     private let backoffUntil = Atomic<UInt64>(0)
+    /// The longest a revocation waits for the gates' acknowledgements (at
+    /// least the gates' lease, so a gate that died is waited out).
+    public let confirmationTimeout: Duration
+    private let pendingScript = RedisScript(CacheCoherence.pendingScript)
+    private let unconfirmedCounter = Counter(label: "seller_auth_invalidations_unconfirmed_total")
 
     /// A writer on `redis` (nil: no Redis configured, every write stays pending).
-    public init(redis: RedisPool?, writeTimeout: Duration = .milliseconds(100), failureBackoff: Duration = .seconds(1)) {
+    public init(
+        redis: RedisPool?, writeTimeout: Duration = .milliseconds(100), failureBackoff: Duration = .seconds(1),
+        confirmationTimeout: Duration = .seconds(1)
+    ) {
         self.redis = redis
         self.writeTimeout = writeTimeout
         self.failureBackoff = failureBackoff
+        self.confirmationTimeout = confirmationTimeout
     }
 
     /// The write-through of one decision, bounded by ``writeTimeout`` and the call's deadline.
@@ -42,12 +67,41 @@ public final class AuthorizationCacheWriter: Sendable {
     ) -> Outcome {
         if Deadline.now().uptimeNanoseconds < backoffUntil.load(ordering: .relaxed) { return .pending }
         let bounded = deadline.earlier(than: .after(writeTimeout))
+        let sequence: Int64
         do {
-            try write(seller: seller, product: product, state: state, ttl: ttl, deadline: bounded)
-            return .applied
+            sequence = try write(seller: seller, product: product, state: state, ttl: ttl, deadline: bounded)
         } catch {
             startBackoff()
             return .pending
+        }
+        guard case .revoked = state.status, sequence > 0 else { return .applied }
+        if awaitAcknowledgements(of: sequence, deadline: deadline.earlier(than: .after(confirmationTimeout))) {
+            return .applied
+        }
+        unconfirmedCounter.increment()
+        return .unconfirmed
+    }
+
+    /// Polls until no gate with a live lease still has to acknowledge
+    /// `sequence`; false when `deadline` passed first or Redis failed.
+    public func awaitAcknowledgements(of sequence: Int64, deadline: Deadline) -> Bool {
+        guard let redis else { return false }
+        let script = self.pendingScript
+        var pause: UInt64 = 50_000
+        while true {
+            do {
+                let left = try redis.withConnection(deadline: deadline) { connection in
+                    let reply = try connection.evaluate(script, arguments: [String(sequence)], deadline: deadline)
+                    return try reply.throwingServerError().integerValue ?? -1
+                }
+                if left == 0 { return true }
+            } catch {
+                return false
+            }
+            if UInt64(max(0, deadline.remainingMicros)) * 1000 <= pause { return false }
+            var request = timespec(tv_sec: 0, tv_nsec: Int(pause))
+            nanosleep(&request, nil)
+            pause = min(pause * 2, 2_000_000)
         }
     }
 
@@ -58,7 +112,7 @@ public final class AuthorizationCacheWriter: Sendable {
         var written: [Int64] = []
         for entry in entries {
             do {
-                try write(seller: entry.sellerId, product: entry.productId, state: entry.state, ttl: ttl, deadline: deadline)
+                _ = try write(seller: entry.sellerId, product: entry.productId, state: entry.state, ttl: ttl, deadline: deadline)
                 written.append(entry.id)
             } catch {
                 startBackoff()
@@ -69,24 +123,27 @@ public final class AuthorizationCacheWriter: Sendable {
         return written
     }
 
-    /// One compare-and-set.
+    /// One compare-and-set. Returns 0 when Redis already held this version
+    /// or a newer one, else the invalidation sequence the write published.
     ///
     /// - Throws: `RedisError` when Redis is unreachable, slow, or answers an error.
+    @discardableResult
     public func write(
         seller: String, product: String, state: AuthorizationState, ttl: CacheTTL, deadline: Deadline
-    ) throws(RedisError) {
+    ) throws(RedisError) -> Int64 {
         guard let redis else { throw RedisError(kind: .connectionFailed, message: "no Redis configured") }
         let entry = AuthorizationCacheEntry(state: state)
         let key = AuthorizationCacheKey.make(seller: seller, product: product)
         let arguments = [String(state.version), entry.encoded, String(ttl.milliseconds(for: state))]
         let script = self.script
         do {
-            try redis.withConnection(deadline: deadline) { connection in
+            return try redis.withConnection(deadline: deadline) { connection in
                 let reply = try connection.evaluate(script, keys: [key], arguments: arguments, deadline: deadline)
                 _ = try reply.throwingServerError()
-                guard let written = reply.integerValue, written == 0 || written == 1 else {
+                guard let written = reply.integerValue, written >= 0 else {
                     throw RedisError(kind: .unexpectedReply, message: "compare-and-set answered \(reply)")
                 }
+                return written
             }
         } catch let error as RedisError {
             throw error

@@ -24,6 +24,11 @@ public struct InboxApplication: Sendable {
         public var writeThroughTimeout: Duration = .milliseconds(100)
         /// Write-throughs are skipped this long after a Redis failure (the relay catches up).
         public var writeThroughBackoff: Duration = .seconds(1)
+        /// The longest a revocation waits for every gate with a live lease to
+        /// drop its local copy (``CacheCoherence``); keep it above the gates'
+        /// `SELLER_AUTH_LOCAL_CACHE_LEASE_MS`. The environment's
+        /// `INBOX_REVOKE_CONFIRM_TIMEOUT_MS` overrides it.
+        public var revokeConfirmationTimeout: Duration = .seconds(1)
         /// Overrides "now" for the reject cooldown (tests only; nil in production).
         public var clock: PostgresAuthorizationStore.Clock?
         /// The most concurrent decisions committed together in one statement
@@ -70,9 +75,15 @@ public struct InboxApplication: Sendable {
             "INBOX_DECISION_BATCH_MAX", default: configuration.decisionBatchMax, in: 1...256)
         let store = PostgresAuthorizationStore(
             pool: postgres, clock: configuration.clock, batchedDecisions: batchMax > 1, maxBatch: batchMax)
+        let confirmMilliseconds = try environment.int(
+            "INBOX_REVOKE_CONFIRM_TIMEOUT_MS",
+            default: Int(configuration.revokeConfirmationTimeout.components.seconds * 1000
+                + configuration.revokeConfirmationTimeout.components.attoseconds / 1_000_000_000_000_000),
+            in: 1...60_000)
         let cache = AuthorizationCacheWriter(
             redis: redis, writeTimeout: configuration.writeThroughTimeout,
-            failureBackoff: configuration.writeThroughBackoff)
+            failureBackoff: configuration.writeThroughBackoff,
+            confirmationTimeout: .milliseconds(confirmMilliseconds))
         let metrics = InboxMetrics()
         let marks = OutboxMarks()
         var router = MethodRouter()

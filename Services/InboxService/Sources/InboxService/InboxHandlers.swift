@@ -149,7 +149,7 @@ struct InboxHandlers: Sendable {
         let outcome = cache.writeThrough(
             seller: request.sellerId, product: request.productId, state: request.cacheState,
             ttl: settings.cacheTTL, deadline: context.deadline)
-        if outcome == .applied { marks.record(outboxID) }
+        if outcome != .pending { marks.record(outboxID) }
         return outcome
     }
 

@@ -46,6 +46,7 @@ extension GateV1 {
         case redis = 1
         case postgres = 2
         case none = 3
+        case local = 4
     }
 }
 

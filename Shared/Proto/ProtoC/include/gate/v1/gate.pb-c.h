@@ -107,7 +107,12 @@ typedef enum _Gate__V1__Tier {
    * No lookup was made (FEATURE_OFF, OUTSIDE_ROLLOUT) or none succeeded
    * (UNAVAILABLE).
    */
-  GATE__V1__TIER__TIER_NONE = 3
+  GATE__V1__TIER__TIER_NONE = 3,
+  /*
+   * The gate's own copy of a Redis entry, kept coherent with Redis
+   * (invalidated before InboxService acknowledges a revoke).
+   */
+  GATE__V1__TIER__TIER_LOCAL = 4
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(GATE__V1__TIER)
 } Gate__V1__Tier;
 /*

@@ -756,18 +756,20 @@ const ProtobufCEnumDescriptor gate__v1__reason__descriptor =
   gate__v1__reason__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue gate__v1__tier__enum_values_by_number[4] =
+static const ProtobufCEnumValue gate__v1__tier__enum_values_by_number[5] =
 {
   { "TIER_UNSPECIFIED", "GATE__V1__TIER__TIER_UNSPECIFIED", 0 },
   { "TIER_REDIS", "GATE__V1__TIER__TIER_REDIS", 1 },
   { "TIER_POSTGRES", "GATE__V1__TIER__TIER_POSTGRES", 2 },
   { "TIER_NONE", "GATE__V1__TIER__TIER_NONE", 3 },
+  { "TIER_LOCAL", "GATE__V1__TIER__TIER_LOCAL", 4 },
 };
 static const ProtobufCIntRange gate__v1__tier__value_ranges[] = {
-{0, 0},{0, 4}
+{0, 0},{0, 5}
 };
-static const ProtobufCEnumValueIndex gate__v1__tier__enum_values_by_name[4] =
+static const ProtobufCEnumValueIndex gate__v1__tier__enum_values_by_name[5] =
 {
+  { "TIER_LOCAL", 4 },
   { "TIER_NONE", 3 },
   { "TIER_POSTGRES", 2 },
   { "TIER_REDIS", 1 },
@@ -780,9 +782,9 @@ const ProtobufCEnumDescriptor gate__v1__tier__descriptor =
   "Tier",
   "Gate__V1__Tier",
   "gate.v1",
-  4,
+  5,
   gate__v1__tier__enum_values_by_number,
-  4,
+  5,
   gate__v1__tier__enum_values_by_name,
   1,
   gate__v1__tier__value_ranges,
