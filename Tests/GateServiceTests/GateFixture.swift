@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import GateCore
 @testable import GateService
+import InboxService
 import Logging
 import Proto
 import ServiceKit
@@ -95,9 +96,11 @@ final class GateFixture: @unchecked Sendable {
         server = WireServer(
             configuration: configuration, router: router, credentials: try CredentialStore(Self.secrets), logger: logger)
         try server.start()
+        application.localCacheListener?.start()
     }
 
     deinit {
+        application.localCacheListener?.stop()
         server.stop()
         redisProxy?.stop()
         postgresProxy?.stop()
@@ -238,8 +241,9 @@ final class GateFixture: @unchecked Sendable {
         }
     }
 
-    /// Reads the pair's state row and writes it to Redis with the
-    /// compare-and-set script, as InboxService's write-through does after COMMIT.
+    /// Reads the pair's state row and writes it to Redis with InboxService's
+    /// own write-through (the compare-and-set, and for a revocation the wait
+    /// for every gate's local copy to drop it), as it does after COMMIT.
     private func writeThrough(requestId: String) throws -> Transition {
         let (pair, state) = try admin { connection in
             let row = try connection.query(
@@ -252,14 +256,10 @@ final class GateFixture: @unchecked Sendable {
             let pair = AuthorizationPair(sellerId: try row.string("seller_id"), productId: try row.string("product_id"))
             return (pair, try PostgresAuthorizationStore.state(from: row, pair: pair))
         }
-        let ttl = CacheTTL.default
-        try directRedis.withConnection(deadline: .after(seconds: 2)) { connection in
-            let reply = try connection.evaluate(
-                RedisScript(AuthorizationCacheScript.compareAndSet), keys: [pair.cacheKey],
-                arguments: [String(state.version), AuthorizationCacheEntry(state: state).encoded, String(ttl.milliseconds(for: state))],
-                deadline: .after(seconds: 2))
-            try reply.throwingServerError()
-        }
+        let writer = AuthorizationCacheWriter(redis: directRedis, writeTimeout: .seconds(2), confirmationTimeout: .seconds(2))
+        let outcome = writer.writeThrough(
+            seller: pair.sellerId, product: pair.productId, state: state, ttl: .default, deadline: .after(seconds: 3))
+        guard outcome == .applied else { throw FixtureError("the write-through of \(state) ended \(outcome)") }
         return Transition(requestId: requestId, state: state)
     }
 

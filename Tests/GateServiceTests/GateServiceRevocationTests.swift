@@ -25,8 +25,12 @@ import Wire
         #expect(result.authorizationVersion == revoked.state.version)
     }
 
-    @Test func staleFillsRacingRevokesNeverLeaveAnAllowBehind() throws {
-        let fixture = try GateFixture()
+    /// With and without the gate's local copy (then every revoke also waits
+    /// for the copy's acknowledgement, and checks race its invalidations).
+    @Test(arguments: [false, true])
+    func staleFillsRacingRevokesNeverLeaveAnAllowBehind(localCopy: Bool) throws {
+        let fixture = try GateFixture(localCopy ? GateLocalCacheTests.options() : GateFixture.Options())
+        if localCopy { try GateLocalCacheTests.waitUntilCoherent(fixture) }
         let pairCount = 120
         let products = (0..<pairCount).map { "p-race-\($0)-\(fixture.seller)" }
         let approvals = try products.map { product in

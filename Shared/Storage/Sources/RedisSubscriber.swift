@@ -24,13 +24,19 @@ public final class RedisSubscriber {
     private let connection: RedisConnection
     private var broken = false
 
-    /// Connects (with `AUTH`, as ``RedisConnection`` does) and subscribes to
-    /// `channels`, waiting for every confirmation before `deadline`.
+    /// Connects (with `AUTH`, as ``RedisConnection`` does), names the
+    /// connection `name` (`CLIENT SETNAME`, seen in `CLIENT LIST`) when given,
+    /// and subscribes to `channels`, waiting for every confirmation before `deadline`.
     ///
     /// - Throws: `RedisError` (`.connectionFailed`, `.timeout`, `.unexpectedReply`).
-    public init(configuration: RedisConnection.Configuration, channels: [String], deadline: Deadline) throws(RedisError) {
+    public init(
+        configuration: RedisConnection.Configuration, channels: [String], name: String? = nil, deadline: Deadline
+    ) throws(RedisError) {
         guard !channels.isEmpty else { throw RedisError(kind: .invalidUsage, message: "SUBSCRIBE needs a channel") }
         connection = try RedisConnection(configuration: configuration, deadline: deadline)
+        if let name {
+            try connection.command(["CLIENT", "SETNAME", name], deadline: deadline).throwingServerError()
+        }
         try send(RedisCommand(["SUBSCRIBE"] + channels))
         for channel in channels {
             guard let reply = try nextReply(deadline: deadline) else {

@@ -81,6 +81,11 @@ public final class LocalCacheListener: Service, Sendable {
         cache.lapse()
     }
 
+    /// The subscription's `CLIENT SETNAME` (no spaces, as Redis requires).
+    public var subscriberName: String {
+        "gate-local-cache-" + String(gateID.map { $0 == " " ? "_" : $0 })
+    }
+
     /// Whether the listening thread is still alive.
     public var isListening: Bool { state.withLock { $0.thread } }
 
@@ -122,7 +127,8 @@ public final class LocalCacheListener: Service, Sendable {
     /// One subscription's life; returns only when the listener stops.
     private func session(onCoherent: () -> Void) throws {
         let setup = Deadline.after(seconds: 2)
-        let subscriber = try RedisSubscriber(configuration: configuration, channels: [CacheCoherence.channel], deadline: setup)
+        let subscriber = try RedisSubscriber(
+            configuration: configuration, channels: [CacheCoherence.channel], name: subscriberName, deadline: setup)
         let commands = try RedisConnection(configuration: configuration, deadline: setup)
         let lease = String(timing.milliseconds)
         let period = UInt64(timing.renewEveryMilliseconds) * 1_000_000

@@ -1,0 +1,195 @@
+import Foundation
+import GateCore
+@testable import GateService
+import InboxService
+import Proto
+import Storage
+import Synchronization
+import TestSupport
+import Testing
+import Wire
+
+/// The gate's local copy of Redis entries (``LocalAuthorizationCache``)
+/// against the real Redis: it answers repeated checks, drops what InboxService
+/// revokes before the revoke is acknowledged, and stops answering as soon as
+/// it is cut off from the invalidations.
+@Suite struct GateLocalCacheTests {
+    static func options(redisThroughProxy: Bool = false) -> GateFixture.Options {
+        var options = GateFixture.Options()
+        options.redisThroughProxy = redisThroughProxy
+        options.settings.localCache = GateSettings.LocalCache(capacity: 10_000)
+        return options
+    }
+
+    /// Waits until the fixture's local copy answers (its listener registered).
+    static func waitUntilCoherent(_ fixture: GateFixture, timeout: TimeInterval = 5) throws {
+        let cache = try #require(fixture.gate.localCache)
+        let deadline = Date().addingTimeInterval(timeout)
+        while !cache.isCoherent(now: Deadline.now().uptimeNanoseconds) {
+            guard Date() < deadline else { throw FixtureError("the local copy did not become coherent in \(timeout) s") }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+
+    @Test func aRepeatedCheckIsAnsweredLocallyAndARevokeIsSeenByTheNextCheck() throws {
+        let fixture = try GateFixture(Self.options())
+        try Self.waitUntilCoherent(fixture)
+        let product = TestInfrastructure.uniqueID("p")
+        try fixture.addProduct(product)
+        let approval = try fixture.approve(product)
+        let client = fixture.client()
+        defer { client.close() }
+
+        let first = try fixture.check(product, client: client)
+        #expect(first.allowed && first.tier == .redis)
+        let second = try fixture.check(product, client: client)
+        #expect(second.allowed && second.reason == .approved && second.tier == .local)
+        #expect(second.authorizationVersion == approval.state.version)
+        #expect(fixture.gate.metrics.snapshot.localHits >= 1)
+
+        // The write-through returns only after every live lease acknowledged the invalidation.
+        let revoked = try fixture.transition(approval.requestId, from: "APPROVED", to: "REVOKED")
+        let after = try fixture.check(product, client: client)
+        #expect(!after.allowed && after.reason == .revoked && after.tier == .redis)
+        #expect(after.authorizationVersion == revoked.state.version)
+        #expect(fixture.gate.metrics.snapshot.localInvalidations >= 1)
+        // The denial is then kept locally too.
+        let again = try fixture.check(product, client: client)
+        #expect(!again.allowed && again.reason == .revoked && again.tier == .local)
+    }
+
+    @Test func aRevokeThroughInboxServiceIsNotAcknowledgedBeforeTheGatesDroppedTheirCopies() throws {
+        // Two gates (two processes' worth of listeners) hold the ALLOW locally.
+        let fixture = try GateFixture(Self.options())
+        let otherGate = AuthorizationGate(
+            settings: Self.options().settings, store: PostgresAuthorizationStore(pool: fixture.postgres),
+            cache: RedisAuthorizationCache(pool: fixture.directRedis),
+            localCache: LocalAuthorizationCache(capacity: 100), logger: TestInfrastructure.logger("other-gate"))
+        let otherListener = LocalCacheListener(
+            cache: try #require(otherGate.localCache), configuration: try TestInfrastructure.redisConfiguration(),
+            metrics: otherGate.metrics, logger: TestInfrastructure.logger("other-gate"))
+        otherListener.start()
+        defer { otherListener.stop() }
+        try Self.waitUntilCoherent(fixture)
+        let product = TestInfrastructure.uniqueID("p")
+        try fixture.addProduct(product)
+        let approval = try fixture.approve(product)
+        let check = try GateCheck.validated(sellerId: fixture.seller, productId: product, stage: .cart, orderTimeMicros: 0)
+        let logger = TestInfrastructure.logger("local")
+        let deadline = Date().addingTimeInterval(5)
+        var tiers: [AuthorizationGate.Tier] = []
+        while Date() < deadline {
+            tiers = try [fixture.gate, otherGate].map { try #require($0.check([check], deadline: .after(seconds: 2), logger: logger).first).tier }
+            if tiers == [.local, .local] { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(tiers == [.local, .local])
+
+        let writer = AuthorizationCacheWriter(redis: fixture.directRedis, confirmationTimeout: .seconds(2))
+        try fixture.admin { connection in
+            try connection.query(
+                """
+                UPDATE inbox.authorization_state SET status = 'REVOKED', revoked_at = statement_timestamp(),
+                       version = nextval('inbox.authorization_version_seq')
+                 WHERE request_id = $1::uuid
+                """, [.text(approval.requestId)])
+        }
+        let revoked = try #require(try PostgresAuthorizationStore(pool: fixture.postgres).states(
+            of: [AuthorizationPair(sellerId: fixture.seller, productId: product)], deadline: .after(seconds: 2)).first)
+        #expect(!revoked.isApproved)
+        #expect(writer.writeThrough(
+            seller: fixture.seller, product: product, state: revoked, ttl: .default, deadline: .after(seconds: 3)) == .applied)
+        for gate in [fixture.gate, otherGate] {
+            let answer = try #require(try gate.check([check], deadline: .after(seconds: 2), logger: logger).first)
+            #expect(!answer.decision.allowed && answer.tier != .local, "a gate answered \(answer) right after the acknowledged revoke")
+        }
+    }
+
+    @Test func aGateCutOffFromTheInvalidationsStopsAnsweringLocallyAndComesBack() throws {
+        let fixture = try GateFixture(Self.options(redisThroughProxy: true))
+        let proxy = try #require(fixture.redisProxy)
+        try Self.waitUntilCoherent(fixture)
+        let product = TestInfrastructure.uniqueID("p")
+        try fixture.addProduct(product)
+        try fixture.approve(product)
+        let client = fixture.client()
+        defer { client.close() }
+        _ = try fixture.check(product, client: client)
+        #expect(try fixture.check(product, client: client).tier == .local)
+        let lapsesBefore = fixture.gate.metrics.snapshot.localLapses
+
+        proxy.cut()
+        // The subscription's end is seen at once; a silent cut within one lease.
+        let cache = try #require(fixture.gate.localCache)
+        let cutAt = Date()
+        while cache.isCoherent(now: Deadline.now().uptimeNanoseconds) && Date() < cutAt.addingTimeInterval(2) {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(!cache.isCoherent(now: Deadline.now().uptimeNanoseconds))
+        #expect(Date().timeIntervalSince(cutAt) < Double(CacheCoherence.LeaseTiming.default.milliseconds) / 1000)
+        let during = try fixture.check(product, client: client)
+        #expect(during.allowed && during.tier == .postgres)
+        #expect(fixture.gate.metrics.snapshot.localLapses > lapsesBefore)
+
+        proxy.restore()
+        try Self.waitUntilCoherent(fixture, timeout: 10)
+        let deadline = Date().addingTimeInterval(10)
+        var tier = GateV1.Tier.unspecified
+        while Date() < deadline && tier != .local {
+            tier = try fixture.check(product, client: client).tier
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(tier == .local)
+    }
+
+    @Test func aRevokeWaitsOutAGateThatHoldsALeaseButNeverAcknowledges() throws {
+        let fixture = try GateFixture()
+        let products = (0..<2).map { _ in TestInfrastructure.uniqueID("p") }
+        let approvals = try products.map { product in
+            try fixture.addProduct(product)
+            return try fixture.approve(product)
+        }
+        // A gate that registered, then hung: its acknowledgement stays behind.
+        let silent = TestInfrastructure.uniqueID("silent-gate")
+        func register(leaseMilliseconds: Int) throws {
+            try fixture.directRedis.withConnection { connection in
+                try connection.evaluate(
+                    RedisScript(CacheCoherence.registerScript), arguments: [silent, String(leaseMilliseconds)],
+                    deadline: .after(seconds: 2)
+                ).throwingServerError()
+                try connection.command(["HSET", CacheCoherence.acknowledgementsKey, silent, "0"]).throwingServerError()
+            }
+        }
+        defer {
+            _ = try? fixture.directRedis.withConnection { connection in
+                try connection.evaluate(RedisScript(CacheCoherence.resignScript), arguments: [silent], deadline: .after(seconds: 2))
+            }
+        }
+
+        // Its lease runs 300 ms more: the revoke is acknowledged once the lease has ended, not before.
+        try register(leaseMilliseconds: 300)
+        let started = Date()
+        try fixture.transition(approvals[0].requestId, from: "APPROVED", to: "REVOKED")
+        #expect(Date().timeIntervalSince(started) >= 0.1)
+        let leases = try fixture.directRedis.withConnection { try $0.command(["HEXISTS", CacheCoherence.leasesKey, silent]) }
+        #expect(leases == .integer(0), "the pending check removes an ended lease")
+
+        // A bound shorter than its lease: the revoke is reported unconfirmed.
+        try register(leaseMilliseconds: 5_000)
+        try fixture.admin { connection in
+            try connection.query(
+                """
+                UPDATE inbox.authorization_state SET status = 'REVOKED', revoked_at = statement_timestamp(),
+                       version = nextval('inbox.authorization_version_seq')
+                 WHERE request_id = $1::uuid
+                """, [.text(approvals[1].requestId)])
+        }
+        let state = try #require(try PostgresAuthorizationStore(pool: fixture.postgres).states(
+            of: [AuthorizationPair(sellerId: fixture.seller, productId: products[1])], deadline: .after(seconds: 2)).first)
+        let writer = AuthorizationCacheWriter(redis: fixture.directRedis, confirmationTimeout: .milliseconds(50))
+        let outcome = writer.writeThrough(
+            seller: fixture.seller, product: products[1], state: state, ttl: .default, deadline: .after(seconds: 2))
+        #expect(outcome == .unconfirmed)
+        #expect(try fixture.cachedEntry(products[1]) == state)
+    }
+}
