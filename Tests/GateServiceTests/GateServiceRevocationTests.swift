@@ -90,6 +90,9 @@ import Wire
 
         let acks = acknowledged.withLock { $0 }
         let all = observations.withLock { $0 }
+        if localCopy {
+            #expect(fixture.gate.metrics.snapshot.localHits > 0, "the checks never raced the local copy")
+        }
         #expect(acks.count == pairCount)
         let afterAck = all.filter { observation in acks[observation.pair].map { observation.startedNanos > $0 } ?? false }
         #expect(!afterAck.isEmpty)
