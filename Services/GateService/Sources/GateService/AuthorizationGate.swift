@@ -11,14 +11,18 @@ public import Wire
 /// ## One check
 /// 1. The rollout's coverage of the product (no I/O). FEATURE_OFF and
 ///    OUTSIDE_ROLLOUT answer here, tier NONE.
-/// 2. Redis (`GET`; a batch uses one `MGET`), behind the breaker and within
+/// 2. The local copy (``LocalAuthorizationCache``), while it is coherent
+///    with Redis (``CacheCoherence``): no I/O, tier LOCAL.
+/// 3. Redis (`GET`; a batch uses one `MGET`), behind the breaker and within
 ///    ``GateSettings/redisTimeout`` (at most half the call's remaining time).
-/// 3. On a miss, PostgreSQL (one primary-key read; a batch one statement),
+///    Hits are kept in the local copy unless an invalidation arrived since
+///    the lookup began.
+/// 4. On a miss, PostgreSQL (one primary-key read; a batch one statement),
 ///    then the cache is filled through the compare-and-set script with the
 ///    version read, so a fill can never replace a newer decision. Fills whose
 ///    read is older than ``CacheTTL/maximumFillAgeMilliseconds`` are dropped.
 ///    Concurrent misses of one key are collapsed (``SingleFlight``).
-/// 4. ``GateDecision/evaluate(coverage:authorization:stage:orderTimeMicros:)``.
+/// 5. ``GateDecision/evaluate(coverage:authorization:stage:orderTimeMicros:)``.
 ///
 /// ## Failure policy
 /// - Redis failing or slow: the breaker counts it and the call reads
