@@ -57,7 +57,8 @@ public final class RedisSubscriber {
         try send(["PING"])
     }
 
-    /// The next event, or nil when none arrived before `deadline`.
+    /// The next event, or nil when none arrived before `deadline` (a
+    /// deadline already past returns what has arrived, without waiting).
     ///
     /// - Throws: `RedisError` when the connection failed or sent something
     ///   that is not a subscription event; the subscriber is then broken.
@@ -100,7 +101,11 @@ public final class RedisSubscriber {
                 defer { freeReplyObject(raw) }
                 return RedisConnection.copy(raw.assumingMemoryBound(to: redisReply.self))
             }
-            switch waitForSocket(context.pointee.fd, events: Int16(POLLIN), deadline: deadline) {
+            // A deadline already past still takes what the socket holds now.
+            let outcome = deadline.isExpired
+                ? (socketIsReadableNow(context.pointee.fd) ? .ready : .timedOut)
+                : waitForSocket(context.pointee.fd, events: Int16(POLLIN), deadline: deadline)
+            switch outcome {
             case .ready:
                 guard redisBufferRead(context) == REDIS_OK else { throw fail(context) }
             case .timedOut:

@@ -50,6 +50,15 @@ final class ClientConnection: @unchecked Sendable {
         var readerBusy = false
         /// Waiters no blocking caller reads for (async calls).
         var detachedWaiters = 0
+        /// Blocking callers asleep on the condition (waiting for the reading
+        /// role or for an outcome another thread reads).
+        var sleepingCallers = 0
+
+        /// Whether anybody but the helper's idle check waits on the condition:
+        /// a lone blocking caller that reads its own responses then wakes nobody
+        /// (a broadcast to the idle helper would cost a futex wake and a
+        /// context switch per call).
+        var someoneWaits: Bool { sleepingCallers > 0 || detachedWaiters > 0 || !pings.isEmpty }
     }
 
     /// Guards `state`; its condition wakes blocking callers (outcome ready or
@@ -140,10 +149,12 @@ final class ClientConnection: @unchecked Sendable {
                 readTurn(timeoutMillis: Self.millis(until: deadline))
                 lock.lock()
                 state.readerBusy = false
-                lock.broadcast()
+                if state.someoneWaits { lock.broadcast() }
                 continue
             }
+            state.sleepingCallers += 1
             _ = lock.wait(until: deadline)
+            state.sleepingCallers -= 1
         }
     }
 
@@ -250,7 +261,8 @@ final class ClientConnection: @unchecked Sendable {
         }
         guard let complete = waiter.complete else {
             state.outcomes[callID] = outcome
-            lock.broadcast()
+            // The caller reading its own response finds it without a wake-up.
+            if state.sleepingCallers > 0 { lock.broadcast() }
             lock.unlock()
             return
         }

@@ -173,7 +173,8 @@ public final class AuthorizationGate: Sendable {
     /// - Throws: DEADLINE_EXCEEDED when the deadline passed and some item
     ///   needing a lookup got no answer from either tier.
     public func check(
-        _ checks: [GateCheck], deadline: Deadline, logger: Logger, itemLogger: ((Int) -> Logger)? = nil, calls: Int = 1
+        _ checks: [GateCheck], deadline: Deadline, logger: @autoclosure () -> Logger, itemLogger: ((Int) -> Logger)? = nil,
+        calls: Int = 1
     ) throws(RPCError) -> [Answer] {
         let started = Deadline.now()
         defer {
@@ -221,7 +222,7 @@ public final class AuthorizationGate: Sendable {
             }
             metrics.record(stage: check.stage, decision: answer.decision)
             if answer.decision.isShadowWouldDeny {
-                let logger = itemLogger?(index) ?? logger
+                let logger = itemLogger?(index) ?? logger()
                 logger.info("gate.shadow.would_deny", metadata: [
                     "seller_id": "\(check.sellerId)", "product_id": "\(check.productId)", "stage": "\(check.stage)",
                     "evaluated_reason": "\(answer.decision.evaluatedReason?.rawValue ?? "none")",
@@ -239,7 +240,7 @@ public final class AuthorizationGate: Sendable {
     /// Decides one looked-up item, asking PostgreSQL about the pair's history
     /// when a settlement order time is not decided by the latest state.
     private func decide(
-        _ check: GateCheck, coverage: RolloutCoverage, found: Found, mode: RolloutMode, deadline: Deadline, logger: Logger
+        _ check: GateCheck, coverage: RolloutCoverage, found: Found, mode: RolloutMode, deadline: Deadline, logger: () -> Logger
     ) -> Answer {
         let state = found.state
         guard check.stage == .settlement, let orderTime = check.orderTimeMicros,
@@ -261,7 +262,7 @@ public final class AuthorizationGate: Sendable {
             return Answer(decision: decision, tier: .postgres, version: state.version, mode: mode)
         } catch {
             metrics.recordFallback(.postgresUnavailable)
-            logger.warning("gate.postgres.history_failed", metadata: ["error": "\(error)", "pair": "\(pair)"])
+            logger().warning("gate.postgres.history_failed", metadata: ["error": "\(error)", "pair": "\(pair)"])
             let decision = GateDecision.evaluate(
                 coverage: coverage, authorization: .unavailable, stage: .settlement, orderTimeMicros: orderTime)
             return Answer(decision: decision, tier: .none, version: 0, mode: mode)
@@ -287,7 +288,7 @@ public final class AuthorizationGate: Sendable {
     /// then PostgreSQL for the misses. Keys absent from the result could not
     /// be answered by any tier.
     private func lookUp(
-        keys allKeys: [String], pairs: [String: AuthorizationPair], ttl: CacheTTL, deadline: Deadline, logger: Logger
+        keys allKeys: [String], pairs: [String: AuthorizationPair], ttl: CacheTTL, deadline: Deadline, logger: () -> Logger
     ) -> [String: Found] {
         var found: [String: Found] = [:]
         var keys = allKeys
@@ -334,7 +335,7 @@ public final class AuthorizationGate: Sendable {
             } catch {
                 recordRedis(success: false, deadline: deadline)
                 metrics.recordFallback(.redisUnavailable)
-                logger.debug("gate.redis.read_failed", metadata: ["error": "\(error)"])
+                logger().debug("gate.redis.read_failed", metadata: ["error": "\(error)"])
             }
         } else {
             metrics.recordFallback(.redisBreakerOpen)
@@ -380,7 +381,7 @@ public final class AuthorizationGate: Sendable {
     /// writes them through to Redis with the compare-and-set script.
     private func readPostgres(
         _ keys: [String], pairs: [String: AuthorizationPair], fill ttl: CacheTTL?, into found: inout [String: Found],
-        deadline: Deadline, logger: Logger
+        deadline: Deadline, logger: () -> Logger
     ) {
         let readStarted = Deadline.now()
         let states: [AuthorizationState]
@@ -388,7 +389,7 @@ public final class AuthorizationGate: Sendable {
             states = try store.states(of: keys.compactMap { pairs[$0] }, deadline: deadline)
         } catch {
             metrics.recordFallback(.postgresUnavailable)
-            logger.warning("gate.postgres.read_failed", metadata: ["error": "\(error)", "keys": "\(keys.count)"])
+            logger().warning("gate.postgres.read_failed", metadata: ["error": "\(error)", "keys": "\(keys.count)"])
             return
         }
         for (key, state) in zip(keys, states) { found[key] = Found(state: state, tier: .postgres) }
@@ -398,7 +399,7 @@ public final class AuthorizationGate: Sendable {
         // wrote (that entry's TTL runs from its write): send only fresh ones.
         let ageMilliseconds = Int64((Deadline.now().uptimeNanoseconds - readStarted.uptimeNanoseconds) / 1_000_000)
         guard ageMilliseconds <= ttl.maximumFillAgeMilliseconds else {
-            logger.notice("gate.cache.fill_dropped", metadata: ["age_ms": "\(ageMilliseconds)", "keys": "\(keys.count)"])
+            logger().notice("gate.cache.fill_dropped", metadata: ["age_ms": "\(ageMilliseconds)", "keys": "\(keys.count)"])
             return
         }
         guard acquireRedis() else { return }
@@ -410,7 +411,7 @@ public final class AuthorizationGate: Sendable {
             recordRedis(success: true)
         } catch {
             recordRedis(success: false, deadline: deadline)
-            logger.debug("gate.cache.fill_failed", metadata: ["error": "\(error)"])
+            logger().debug("gate.cache.fill_failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -15,7 +15,7 @@ import Synchronization
 /// every ``CacheCoherence/LeaseTiming/renewEveryMilliseconds`` send a `PING`
 /// on the subscription and, when its answer comes back (every earlier
 /// message read), renew the lease with the acknowledgement. Any error, a
-/// `PING` unanswered for a whole period, or a lease that lapsed ends the
+/// `PING` unanswered for a whole lease, or a lease that lapsed ends the
 /// session: the copy is dropped at once (``LocalAuthorizationCache/lapse()``)
 /// and a new session starts after a pause that doubles up to a second.
 /// Until then every check reads Redis, as without a local copy.
@@ -145,8 +145,12 @@ public final class LocalCacheListener: Service, Sendable {
         var nextPing = registeredAt + period
         var nextPurge = registeredAt + 1_000_000_000
 
+        // A PING outstanding this long means the subscription is dead (the
+        // copy itself stopped answering long before, when its lease's local share ended).
+        let pingGiveUp = UInt64(timing.milliseconds) * 1_000_000
         while running {
-            let event = try subscriber.next(deadline: Deadline(uptimeNanoseconds: nextPing))
+            let wakeAt = pingSentAt.map { $0 + pingGiveUp } ?? nextPing
+            let event = try subscriber.next(deadline: Deadline(uptimeNanoseconds: min(wakeAt, nextPurge)))
             switch event {
             case .message(_, let payload)?:
                 // Apply everything already here, then acknowledge once.
@@ -189,10 +193,14 @@ public final class LocalCacheListener: Service, Sendable {
                 acknowledged = applied
             }
             let now = Deadline.now().uptimeNanoseconds
-            if now >= nextPing {
-                if pingSentAt != nil {
-                    throw Lapse(description: "the subscription did not answer PING within \(timing.renewEveryMilliseconds) ms")
+            if let sent = pingSentAt {
+                // Late is not fatal: the copy answers only until its lease's
+                // local share ends, and a renewal that comes back after that
+                // is refused (``renewLease``). Silence for a whole lease is.
+                if now >= sent + pingGiveUp {
+                    throw Lapse(description: "the subscription did not answer PING within \(timing.milliseconds) ms")
                 }
+            } else if now >= nextPing {
                 try subscriber.ping()
                 pingSentAt = now
                 nextPing = now + period
