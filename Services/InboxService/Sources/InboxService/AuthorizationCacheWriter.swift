@@ -49,6 +49,7 @@ public final class AuthorizationCacheWriter: Sendable {
     public let confirmationTimeout: Duration
     private let pendingScript = RedisScript(CacheCoherence.pendingScript)
     private let unconfirmedCounter = Counter(label: "seller_auth_invalidations_unconfirmed_total")
+    private let confirmationTimer = Timer(label: "seller_auth_revoke_confirmation_seconds")
 
     /// A writer on `redis` (nil: no Redis configured, every write stays pending).
     public init(
@@ -75,9 +76,10 @@ public final class AuthorizationCacheWriter: Sendable {
             return .pending
         }
         guard case .revoked = state.status, sequence > 0 else { return .applied }
-        if awaitAcknowledgements(of: sequence, deadline: deadline.earlier(than: .after(confirmationTimeout))) {
-            return .applied
-        }
+        let started = Deadline.now().uptimeNanoseconds
+        let confirmed = awaitAcknowledgements(of: sequence, deadline: deadline.earlier(than: .after(confirmationTimeout)))
+        confirmationTimer.recordNanoseconds(Int64(Deadline.now().uptimeNanoseconds - started))
+        if confirmed { return .applied }
         unconfirmedCounter.increment()
         return .unconfirmed
     }
