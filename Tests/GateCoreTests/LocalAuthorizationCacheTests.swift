@@ -94,7 +94,7 @@ struct LocalAuthorizationCacheTests {
         #expect(cache.store([.init(key: "k", state: Self.approved, ttlMilliseconds: 1_000)], ticket: before2, now: 4) == 0)
     }
 
-    @Test func storesBeyondTheCapacityAreDroppedAndExpiredEntriesArePurged() throws {
+    @Test func aFullCopyEvictsAnEntryForANewOneAndExpiredEntriesArePurged() throws {
         let cache = LocalAuthorizationCache(capacity: 2)
         cache.becomeCoherent(validUntil: 10 * Self.second)
         let ticket = try #require(cache.lookUp([], now: 1).ticket)
@@ -104,11 +104,17 @@ struct LocalAuthorizationCacheTests {
                 .init(key: "b", state: Self.approved, ttlMilliseconds: 1_000),
                 .init(key: "c", state: Self.approved, ttlMilliseconds: 1_000),
             ], ticket: ticket, now: 1)
-        #expect(kept == 2)
-        #expect(cache.lookUp(["a", "b", "c"], now: 2).states == [Self.approved, Self.approved, nil])
-        #expect(cache.purgeExpired(now: 1 + 1_000_000) == 1)
-        #expect(cache.store([.init(key: "c", state: Self.revoked, ttlMilliseconds: 1_000)], ticket: ticket, now: 1_000_002) == 1)
-        #expect(cache.lookUp(["c"], now: 1_000_003).states == [Self.revoked])
+        #expect(kept == 3)
+        #expect(cache.count == 2)
+        let held = cache.lookUp(["a", "b", "c"], now: 2).states
+        #expect(held[2] == Self.approved, "the newest store is kept")
+        #expect(held.compactMap { $0 }.count == 2)
+        // Rewriting a held key evicts nothing.
+        #expect(cache.store([.init(key: "c", state: Self.revoked, ttlMilliseconds: 1_000)], ticket: ticket, now: 3) == 1)
+        #expect(cache.count == 2)
+        #expect(cache.lookUp(["c"], now: 4).states == [Self.revoked])
+        // Past "a"'s 1 ms and everything else's 1 s, the purge empties it.
+        #expect(cache.purgeExpired(now: 3 + 1_000_000_000) == 0)
     }
 }
 

@@ -3,6 +3,7 @@ import GateCore
 @testable import GateService
 import InboxService
 import Proto
+import ServiceKit
 import Storage
 import Synchronization
 import TestSupport
@@ -191,5 +192,35 @@ import Wire
             seller: fixture.seller, product: products[1], state: state, ttl: .default, deadline: .after(seconds: 2))
         #expect(outcome == .unconfirmed)
         #expect(try fixture.cachedEntry(products[1]) == state)
+    }
+}
+
+@Suite struct GateLocalCacheSettingsTests {
+    @Test func theLocalCopyIsOnByDefaultWithTwentyThousandEntriesAndA500MillisecondLease() throws {
+        let settings = try GateSettings.fromEnvironment(EnvironmentReader([:]))
+        let local = try #require(settings.localCache)
+        #expect(local.capacity == 20_000)
+        #expect(local.timing == .default)
+    }
+
+    @Test func theLocalCopyCanBeTurnedOffAndSized() throws {
+        #expect(try GateSettings.fromEnvironment(EnvironmentReader(["SELLER_AUTH_LOCAL_CACHE": "false"])).localCache == nil)
+        let sized = try GateSettings.fromEnvironment(EnvironmentReader([
+            "SELLER_AUTH_LOCAL_CACHE_ENTRIES": "5000", "SELLER_AUTH_LOCAL_CACHE_LEASE_MS": "1000",
+        ]))
+        #expect(sized.localCache?.capacity == 5000)
+        #expect(sized.localCache?.timing.milliseconds == 1000 && sized.localCache?.timing.renewEveryMilliseconds == 200)
+    }
+
+    @Test(arguments: [
+        ("SELLER_AUTH_LOCAL_CACHE", "maybe"), ("SELLER_AUTH_LOCAL_CACHE_ENTRIES", "0"),
+        ("SELLER_AUTH_LOCAL_CACHE_LEASE_MS", "10"), ("SELLER_AUTH_LOCAL_CACHE_LEASE_MS", "soon"),
+    ])
+    func aBadValueStopsTheStartNamingTheVariable(_ name: String, _ value: String) {
+        #expect {
+            _ = try GateSettings.fromEnvironment(EnvironmentReader([name: value]))
+        } throws: { error in
+            (error as? ConfigurationError)?.variable == name
+        }
     }
 }

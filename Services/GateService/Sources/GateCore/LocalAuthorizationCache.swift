@@ -56,7 +56,10 @@ public final class LocalAuthorizationCache: Sendable {
         var validUntil: UInt64 = 0
     }
 
-    /// The most entries kept; stores beyond it are dropped (Redis still answers them).
+    /// The most entries kept; a store into a full copy first evicts an
+    /// arbitrary entry (the first in the dictionary's hash order).
+    /// About 280 bytes each with 40-byte keys (measured: 100,000 entries,
+    /// 27 MB of RSS).
     public let capacity: Int
     private let contents = Mutex(Contents())
 
@@ -89,7 +92,9 @@ public final class LocalAuthorizationCache: Sendable {
             var kept = 0
             for fill in fills where fill.ttlMilliseconds > 0 {
                 let entry = Entry(state: fill.state, expiresAt: now + UInt64(fill.ttlMilliseconds) * 1_000_000)
-                if contents.entries.count >= capacity && contents.entries[fill.key] == nil { continue }
+                if contents.entries.count >= capacity && contents.entries[fill.key] == nil {
+                    contents.entries.remove(at: contents.entries.startIndex)
+                }
                 contents.entries[fill.key] = entry
                 kept += 1
             }

@@ -26,8 +26,8 @@ public struct GateSettings: Sendable {
         /// The lease that bounds how long a gate cut off from the invalidations may answer locally.
         public var timing: CacheCoherence.LeaseTiming
 
-        /// 100,000 entries and the default lease (500 ms, renewed every 100 ms).
-        public init(capacity: Int = 100_000, timing: CacheCoherence.LeaseTiming = .default) {
+        /// 20,000 entries (about 5.5 MB) and the default lease (500 ms, renewed every 100 ms).
+        public init(capacity: Int = 20_000, timing: CacheCoherence.LeaseTiming = .default) {
             self.capacity = capacity
             self.timing = timing
         }
@@ -50,7 +50,7 @@ public struct GateSettings: Sendable {
     /// Reads the rollout and TTL variables (``GateFlags/names``) plus
     /// `SELLER_AUTH_REDIS_TIMEOUT_MS` (1 to 1000, default 25) and the local
     /// copy's `SELLER_AUTH_LOCAL_CACHE` (default true),
-    /// `SELLER_AUTH_LOCAL_CACHE_ENTRIES` (1 to 10,000,000, default 100,000) and
+    /// `SELLER_AUTH_LOCAL_CACHE_ENTRIES` (1 to 10,000,000, default 20,000) and
     /// `SELLER_AUTH_LOCAL_CACHE_LEASE_MS` (50 to 10,000, default 500; renewed
     /// every fifth of it).
     ///
@@ -61,7 +61,7 @@ public struct GateSettings: Sendable {
         let timeout = try environment.int("SELLER_AUTH_REDIS_TIMEOUT_MS", default: 25, in: 1...1000)
         var localCache: LocalCache?
         if try environment.bool("SELLER_AUTH_LOCAL_CACHE", default: true) {
-            let entries = try environment.int("SELLER_AUTH_LOCAL_CACHE_ENTRIES", default: 100_000, in: 1...10_000_000)
+            let entries = try environment.int("SELLER_AUTH_LOCAL_CACHE_ENTRIES", default: 20_000, in: 1...10_000_000)
             let lease = try environment.int("SELLER_AUTH_LOCAL_CACHE_LEASE_MS", default: 500, in: 50...10_000)
             localCache = LocalCache(
                 capacity: entries,
