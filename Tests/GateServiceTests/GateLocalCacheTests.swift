@@ -32,6 +32,21 @@ import Wire
         }
     }
 
+    /// Revokes the pair's state row in PostgreSQL only (the test then writes
+    /// it through itself) and returns the state read back.
+    static func revokeInPostgresOnly(_ fixture: GateFixture, _ requestId: String, product: String) throws -> AuthorizationState {
+        try fixture.admin { connection in
+            try connection.query(
+                """
+                UPDATE inbox.authorization_state SET status = 'REVOKED', revoked_at = statement_timestamp(),
+                       version = nextval('inbox.authorization_version_seq')
+                 WHERE request_id = $1::uuid
+                """, [.text(requestId)])
+        }
+        return try #require(try PostgresAuthorizationStore(pool: fixture.postgres).states(
+            of: [AuthorizationPair(sellerId: fixture.seller, productId: product)], deadline: .after(seconds: 2)).first)
+    }
+
     @Test func aRepeatedCheckIsAnsweredLocallyAndARevokeIsSeenByTheNextCheck() throws {
         let fixture = try GateFixture(Self.options())
         try Self.waitUntilCoherent(fixture)
@@ -87,16 +102,7 @@ import Wire
         #expect(tiers == [.local, .local])
 
         let writer = AuthorizationCacheWriter(redis: fixture.directRedis, confirmationTimeout: .seconds(2))
-        try fixture.admin { connection in
-            try connection.query(
-                """
-                UPDATE inbox.authorization_state SET status = 'REVOKED', revoked_at = statement_timestamp(),
-                       version = nextval('inbox.authorization_version_seq')
-                 WHERE request_id = $1::uuid
-                """, [.text(approval.requestId)])
-        }
-        let revoked = try #require(try PostgresAuthorizationStore(pool: fixture.postgres).states(
-            of: [AuthorizationPair(sellerId: fixture.seller, productId: product)], deadline: .after(seconds: 2)).first)
+        let revoked = try Self.revokeInPostgresOnly(fixture, approval.requestId, product: product)
         #expect(!revoked.isApproved)
         #expect(writer.writeThrough(
             seller: fixture.seller, product: product, state: revoked, ttl: .default, deadline: .after(seconds: 3)) == .applied)
@@ -177,16 +183,7 @@ import Wire
 
         // A bound shorter than its lease: the revoke is reported unconfirmed.
         try register(leaseMilliseconds: 5_000)
-        try fixture.admin { connection in
-            try connection.query(
-                """
-                UPDATE inbox.authorization_state SET status = 'REVOKED', revoked_at = statement_timestamp(),
-                       version = nextval('inbox.authorization_version_seq')
-                 WHERE request_id = $1::uuid
-                """, [.text(approvals[1].requestId)])
-        }
-        let state = try #require(try PostgresAuthorizationStore(pool: fixture.postgres).states(
-            of: [AuthorizationPair(sellerId: fixture.seller, productId: products[1])], deadline: .after(seconds: 2)).first)
+        let state = try Self.revokeInPostgresOnly(fixture, approvals[1].requestId, product: products[1])
         let writer = AuthorizationCacheWriter(redis: fixture.directRedis, confirmationTimeout: .milliseconds(50))
         let outcome = writer.writeThrough(
             seller: fixture.seller, product: products[1], state: state, ttl: .default, deadline: .after(seconds: 2))

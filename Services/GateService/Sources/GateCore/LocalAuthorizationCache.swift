@@ -27,23 +27,6 @@ public final class LocalAuthorizationCache: Sendable {
         let generation: UInt64
     }
 
-    /// One answer to keep: the key, the state Redis held, and how long to keep it.
-    public struct Fill: Sendable, Hashable {
-        /// The `sa:v1:*` key.
-        public var key: String
-        /// The state Redis answered.
-        public var state: AuthorizationState
-        /// How long the copy may live, in milliseconds (the cache TTL of its state).
-        public var ttlMilliseconds: Int64
-
-        /// Creates a fill.
-        public init(key: String, state: AuthorizationState, ttlMilliseconds: Int64) {
-            self.key = key
-            self.state = state
-            self.ttlMilliseconds = ttlMilliseconds
-        }
-    }
-
     private struct Entry {
         var state: AuthorizationState
         var expiresAt: UInt64
@@ -86,7 +69,7 @@ public final class LocalAuthorizationCache: Sendable {
     /// Keeps what Redis answered, unless anything was invalidated (or the
     /// cache lapsed) since `ticket` was taken. Returns how many were kept.
     @discardableResult
-    public func store(_ fills: [Fill], ticket: Ticket, now: UInt64) -> Int {
+    public func store(_ fills: [AuthorizationCacheFill], ticket: Ticket, now: UInt64) -> Int {
         contents.withLock { contents in
             guard contents.generation == ticket.generation, now < contents.validUntil else { return 0 }
             var kept = 0

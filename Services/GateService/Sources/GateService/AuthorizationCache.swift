@@ -13,22 +13,7 @@ public protocol AuthorizationCache: Sendable {
     func fill(_ fills: [AuthorizationCacheFill], deadline: Deadline) throws(RedisError) -> [Bool]
 }
 
-/// One cache write: the key, the state read from PostgreSQL, and its TTL.
-public struct AuthorizationCacheFill: Sendable, Hashable {
-    /// The pair's key.
-    public var key: String
-    /// The state to cache (its version guards the write).
-    public var state: AuthorizationState
-    /// The entry's time to live, in milliseconds (``CacheTTL/milliseconds(for:)``).
-    public var ttlMilliseconds: Int64
-
-    /// Creates a fill.
-    public init(key: String, state: AuthorizationState, ttlMilliseconds: Int64) {
-        self.key = key
-        self.state = state
-        self.ttlMilliseconds = ttlMilliseconds
-    }
-
+extension AuthorizationCacheFill {
     /// The `EVALSHA`/`EVAL` arguments after the script: numkeys, key, version, value, TTL.
     var scriptArguments: [String] {
         ["1", key, String(state.version), AuthorizationCacheEntry(state: state).encoded, String(max(1, ttlMilliseconds))]

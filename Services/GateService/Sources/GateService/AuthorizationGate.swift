@@ -317,7 +317,7 @@ public final class AuthorizationGate: Sendable {
                 recordRedis(success: true)
                 redisUsable = true
                 misses = []
-                var copies: [LocalAuthorizationCache.Fill] = []
+                var copies: [AuthorizationCacheFill] = []
                 for (key, entry) in zip(keys, entries) {
                     if let entry {
                         found[key] = Found(state: entry, tier: .redis)
