@@ -138,7 +138,7 @@ struct CacheCoherenceTests {
     }
 
     @Test func theCompareAndSetPublishesOnTheChannelTheGatesListenTo() {
-        #expect(AuthorizationCacheScript.compareAndSet.contains("redis.call('PUBLISH', '\(CacheCoherence.channel)'"))
+        #expect(AuthorizationCacheScript.compareAndSet.contains("redis.call('PUBLISH', '\(CacheCoherence.channel)', string.format('%d', sequence)"))
         #expect(AuthorizationCacheScript.compareAndSet.contains("redis.call('INCR', '\(CacheCoherence.sequenceKey)')"))
     }
 }

@@ -189,6 +189,29 @@ import Wire
             seller: fixture.seller, product: products[1], state: state, ttl: .default, deadline: .after(seconds: 2))
         #expect(outcome == .unconfirmed)
         #expect(try fixture.cachedEntry(products[1]) == state)
+        // Redis already holds the revocation (the relay or a gate fill wrote it
+        // first): the write-through writes nothing but still waits.
+        #expect(try writer.write(seller: fixture.seller, product: products[1], state: state, ttl: .default, deadline: .after(seconds: 2)).written == false)
+        #expect(writer.writeThrough(
+            seller: fixture.seller, product: products[1], state: state, ttl: .default, deadline: .after(seconds: 2)) == .unconfirmed)
+    }
+
+    @Test func aLocalCopyNeverOutlivesTheRedisEntryItCopied() throws {
+        let fixture = try GateFixture(Self.options())
+        try Self.waitUntilCoherent(fixture)
+        let product = TestInfrastructure.uniqueID("p")
+        try fixture.addProduct(product)
+        try fixture.approve(product)
+        let key = AuthorizationPair(sellerId: fixture.seller, productId: product).cacheKey
+        try fixture.directRedis.withConnection { try $0.command(["PEXPIRE", key, "400"]).throwingServerError() }
+        let client = fixture.client()
+        defer { client.close() }
+        _ = try fixture.check(product, client: client)
+        #expect(try fixture.check(product, client: client).tier == .local)
+        Thread.sleep(forTimeInterval: 0.5)
+        // The entry expired in Redis (no invalidation is published for that):
+        // the copy expired with it, so PostgreSQL answers and fills again.
+        #expect(try fixture.check(product, client: client).tier == .postgres)
     }
 }
 
@@ -219,5 +242,81 @@ import Wire
         } throws: { error in
             (error as? ConfigurationError)?.variable == name
         }
+    }
+}
+
+/// The coherence scripts against Redis, in a database of their own (the
+/// other suites' gates hold leases in database 0 meanwhile).
+@Suite(.serialized) struct CacheCoherenceScriptTests {
+    static func connect() throws -> RedisConnection {
+        var configuration = try TestInfrastructure.redisConfiguration()
+        configuration.database = 9
+        let connection = try RedisConnection(configuration: configuration, deadline: .after(seconds: 2))
+        try connection.command(["DEL", CacheCoherence.sequenceKey, CacheCoherence.leasesKey, CacheCoherence.acknowledgementsKey])
+            .throwingServerError()
+        return connection
+    }
+
+    static func run(_ connection: RedisConnection, _ source: String, _ arguments: [String]) throws -> Int64? {
+        try connection.evaluate(RedisScript(source), arguments: arguments, deadline: .after(seconds: 2)).throwingServerError().integerValue
+    }
+
+    static func pending(_ connection: RedisConnection, _ sequence: Int64) throws -> Int64? {
+        try run(connection, CacheCoherence.pendingScript, [String(sequence)])
+    }
+
+    @Test func registeringAcknowledgesWhatWasPublishedAndAGateBehindIsPending() throws {
+        let redis = try Self.connect()
+        try redis.command(["SET", CacheCoherence.sequenceKey, "41"]).throwingServerError()
+        #expect(try Self.run(redis, CacheCoherence.registerScript, ["g1", "500"]) == 41)
+        #expect(try Self.pending(redis, 41) == 0)
+        #expect(try Self.pending(redis, 42) == 1)
+        #expect(try Self.run(redis, CacheCoherence.renewScript, ["g1", "500", "42"]) == 0, "an acknowledgement above the sequence")
+        try redis.command(["SET", CacheCoherence.sequenceKey, "42"]).throwingServerError()
+        #expect(try Self.run(redis, CacheCoherence.renewScript, ["g1", "500", "42"]) == 1)
+        #expect(try Self.pending(redis, 42) == 0)
+    }
+
+    @Test func anAcknowledgementAboveARestartedSequenceCountsAsMissing() throws {
+        let redis = try Self.connect()
+        try redis.command(["SET", CacheCoherence.sequenceKey, "1000"]).throwingServerError()
+        #expect(try Self.run(redis, CacheCoherence.registerScript, ["g1", "500"]) == 1000)
+        // The key is lost and restarts: the next write publishes 1.
+        try redis.command(["DEL", CacheCoherence.sequenceKey]).throwingServerError()
+        try redis.command(["INCR", CacheCoherence.sequenceKey]).throwingServerError()
+        #expect(try Self.pending(redis, 1) == 1)
+        // The gate's next renewal is refused; it registers again, acknowledging 1.
+        #expect(try Self.run(redis, CacheCoherence.renewScript, ["g1", "500", "1000"]) == 0)
+        #expect(try Self.run(redis, CacheCoherence.registerScript, ["g1", "500"]) == 1)
+        #expect(try Self.pending(redis, 1) == 0)
+    }
+
+    @Test func anEndedLeaseCountsForItsGraceThenIsRemoved() throws {
+        let redis = try Self.connect()
+        #expect(try Self.run(redis, CacheCoherence.registerScript, ["g1", "1"]) == 0)
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(try Self.run(redis, CacheCoherence.renewScript, ["g1", "500", "0"]) == 0, "an ended lease is not revived")
+        #expect(try Self.pending(redis, 1) == 1, "within the grace the lease still counts")
+        Thread.sleep(forTimeInterval: Double(CacheCoherence.leaseGraceMilliseconds) / 1000 + 0.05)
+        #expect(try Self.pending(redis, 1) == 0)
+        #expect(try redis.command(["HLEN", CacheCoherence.leasesKey]) == .integer(0))
+        #expect(try redis.command(["HLEN", CacheCoherence.acknowledgementsKey]) == .integer(0))
+    }
+
+    @Test func theCompareAndSetReportsTheSequenceAlsoWhenItKeepsTheEntry() throws {
+        // In database 0: a publish reaches every subscribed gate whatever the
+        // database, and a sequence below theirs would make them lapse.
+        let redis = try RedisConnection(configuration: try TestInfrastructure.redisConfiguration(), deadline: .after(seconds: 2))
+        let key = AuthorizationCacheKey.make(seller: TestInfrastructure.uniqueID("s"), product: "p")
+        let state = AuthorizationState(version: 7, status: .rejected)
+        let arguments = [String(state.version), AuthorizationCacheEntry(state: state).encoded, "60000"]
+        let script = RedisScript(AuthorizationCacheScript.compareAndSet)
+        let first = try #require(try redis.evaluate(script, keys: [key], arguments: arguments, deadline: .after(seconds: 2)).arrayValue)
+        #expect(first.first == .integer(1))
+        let published = try #require(first.last?.integerValue)
+        let again = try #require(try redis.evaluate(script, keys: [key], arguments: arguments, deadline: .after(seconds: 2)).arrayValue)
+        #expect(again.first == .integer(0))
+        #expect(try #require(again.last?.integerValue) >= published)
+        try redis.command(["DEL", key])
     }
 }

@@ -14,12 +14,16 @@ public enum AuthorizationCacheScript {
     ///   must begin with `ARGV[1]` and `|`.
     /// - `ARGV[3]`: the TTL in milliseconds, a positive integer (``CacheTTL``).
     ///
-    /// Returns `0` when it kept the stored entry because its version is equal
-    /// or newer. When it wrote the entry (with the TTL) it also announces the
-    /// change to the gates' local caches (``CacheCoherence``): it increments
-    /// ``CacheCoherence/sequenceKey`` and publishes `<sequence> <key>` on
-    /// ``CacheCoherence/channel``, in the same atomic step, and returns that
-    /// sequence number (at least 1). Equal versions
+    /// Returns `{written, sequence}`. `written` is `0` when it kept the
+    /// stored entry because its version is equal or newer; `sequence` is then
+    /// the current ``CacheCoherence/sequenceKey`` (0 when none), at least that
+    /// of the write that stored what Redis holds. When it wrote the entry
+    /// (with the TTL), `written` is `1` and it also announces the change to
+    /// the gates' local copies (``CacheCoherence``) in the same atomic step:
+    /// it increments ``CacheCoherence/sequenceKey``, publishes
+    /// `<sequence> <key>` on ``CacheCoherence/channel`` and returns that
+    /// sequence. Either way a writer that waits for the gates to acknowledge
+    /// `sequence` knows they dropped every copy older than what Redis holds. Equal versions
     /// carry the same data (a version names one transition), so rewriting
     /// would only extend the TTL of what is already there. A stored value
     /// whose version cannot be read is corrupt and is replaced. Malformed
@@ -44,13 +48,13 @@ public enum AuthorizationCacheScript {
           local old = string.match(current, '^(%d+)|')
           if old and not (#old > 1 and string.sub(old, 1, 1) == '0') then
             if #old > #new or (#old == #new and old >= new) then
-              return 0
+              return {0, tonumber(redis.call('GET', '\(CacheCoherence.sequenceKey)') or '0')}
             end
           end
         end
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
         local sequence = redis.call('INCR', '\(CacheCoherence.sequenceKey)')
-        redis.call('PUBLISH', '\(CacheCoherence.channel)', sequence .. ' ' .. KEYS[1])
-        return sequence
+        redis.call('PUBLISH', '\(CacheCoherence.channel)', string.format('%d', sequence) .. ' ' .. KEYS[1])
+        return {1, sequence}
         """
 }

@@ -28,7 +28,11 @@
 /// InboxService polls ``pendingScript`` until no gate with a live lease has
 /// acknowledged less than `n` (or its own bound passes) and only then
 /// answers. A gate that crashed holds everybody up for at most the rest of
-/// its lease.
+/// its lease (plus ``leaseGraceMilliseconds``).
+///
+/// A revoke that InboxService cannot confirm within its bound still
+/// answers (it is committed); it is logged, counted and alerted on, and the
+/// silent gate stops answering locally when its lease's local share ends.
 public enum CacheCoherence {
     /// The channel the compare-and-set script publishes `<sequence> <key>` on.
     public static let channel = "sa:v1:invalidations"
@@ -119,12 +123,15 @@ public enum CacheCoherence {
         """
 
     /// Extends a live lease; a lease that ended (or was removed) is not
-    /// revived: the gate must drop its copy and register again.
+    /// revived: the gate must drop its copy and register again. The same
+    /// when the gate's acknowledgement is above the sequence: the sequence
+    /// key was lost (flushed, evicted, a failover) and restarted lower, so
+    /// the acknowledgement no longer means what the revokes read it as.
     ///
     /// - `ARGV[1]`: the gate id; `ARGV[2]`: the lease in milliseconds;
     ///   `ARGV[3]`: the highest sequence it has applied (its acknowledgement).
     ///
-    /// Returns `1` when renewed, `0` when the lease had ended.
+    /// Returns `1` when renewed, `0` when the gate must register again.
     public static let renewScript = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -132,23 +139,35 @@ public enum CacheCoherence {
         if expiry <= now then
           return 0
         end
+        if tonumber(ARGV[3]) > tonumber(redis.call('GET', '\(sequenceKey)') or '0') then
+          return 0
+        end
         redis.call('HSET', '\(leasesKey)', ARGV[1], now + tonumber(ARGV[2]))
         redis.call('HSET', '\(acknowledgementsKey)', ARGV[1], ARGV[3])
         return 1
         """
 
-    /// How many gates hold a live lease but have not acknowledged sequence
-    /// `ARGV[1]` yet. Ended leases are removed on the way.
+    /// How long past its expiry a lease still counts for ``pendingScript``:
+    /// room for Redis's clock (`TIME`, wall time) stepping forward against
+    /// the gates' monotonic clocks.
+    public static let leaseGraceMilliseconds: Int64 = 250
+
+    /// How many gates hold a lease (live, or ended less than
+    /// ``leaseGraceMilliseconds`` ago) but have not acknowledged sequence
+    /// `ARGV[1]` yet. An acknowledgement above the current sequence counts as
+    /// missing (the sequence restarted; the gate re-registers at its next
+    /// renewal). Leases ended longer ago are removed on the way.
     public static let pendingScript = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         local wanted = tonumber(ARGV[1])
+        local current = tonumber(redis.call('GET', '\(sequenceKey)') or '0')
         local leases = redis.call('HGETALL', '\(leasesKey)')
         local pending = 0
         for i = 1, #leases, 2 do
-          if tonumber(leases[i + 1]) > now then
-            local acknowledged = tonumber(redis.call('HGET', '\(acknowledgementsKey)', leases[i]) or '0')
-            if acknowledged < wanted then
+          if (tonumber(leases[i + 1]) or 0) + \(leaseGraceMilliseconds) > now then
+            local acknowledged = tonumber(redis.call('HGET', '\(acknowledgementsKey)', leases[i]) or '0') or 0
+            if acknowledged < wanted or acknowledged > current then
               pending = pending + 1
             end
           else

@@ -4,7 +4,9 @@ import Synchronization
 /// ``CacheCoherence`` says it is coherent.
 ///
 /// Times are uptime nanoseconds passed in by the caller (the service uses
-/// the monotonic clock; the tests pass their own).
+/// the monotonic clock; the tests pass their own). They are read under the
+/// lock (`@autoclosure`), so a thread paused between reading the clock and
+/// looking up cannot use a lease that ended meanwhile.
 ///
 /// ## Why a fill can never bring back a revoked ALLOW
 /// A reader takes a ``Ticket`` (the generation) *before* it asks Redis, and
@@ -55,8 +57,9 @@ public final class LocalAuthorizationCache: Sendable {
     /// The local states of `keys` (nil: not held, expired, or the cache is
     /// not coherent now) and, when it is coherent, the ticket a Redis read of
     /// the others must show to ``store(_:ticket:now:)``.
-    public func lookUp(_ keys: [String], now: UInt64) -> (ticket: Ticket?, states: [AuthorizationState?]) {
+    public func lookUp(_ keys: [String], now clock: @autoclosure () -> UInt64) -> (ticket: Ticket?, states: [AuthorizationState?]) {
         contents.withLock { contents in
+            let now = clock()
             guard now < contents.validUntil else { return (nil, Array(repeating: nil, count: keys.count)) }
             let states = keys.map { key -> AuthorizationState? in
                 guard let entry = contents.entries[key], now < entry.expiresAt else { return nil }
@@ -69,8 +72,9 @@ public final class LocalAuthorizationCache: Sendable {
     /// Keeps what Redis answered, unless anything was invalidated (or the
     /// cache lapsed) since `ticket` was taken. Returns how many were kept.
     @discardableResult
-    public func store(_ fills: [AuthorizationCacheFill], ticket: Ticket, now: UInt64) -> Int {
+    public func store(_ fills: [AuthorizationCacheFill], ticket: Ticket, now clock: @autoclosure () -> UInt64) -> Int {
         contents.withLock { contents in
+            let now = clock()
             guard contents.generation == ticket.generation, now < contents.validUntil else { return 0 }
             var kept = 0
             for fill in fills where fill.ttlMilliseconds > 0 {
@@ -117,17 +121,17 @@ public final class LocalAuthorizationCache: Sendable {
     /// `validUntil`. Returns false, changing nothing, when it has already
     /// lapsed: then only ``lapse()`` and a new registration bring it back.
     @discardableResult
-    public func extend(validUntil: UInt64, now: UInt64) -> Bool {
+    public func extend(validUntil: UInt64, now clock: @autoclosure () -> UInt64) -> Bool {
         contents.withLock { contents in
-            guard now < contents.validUntil else { return false }
+            guard clock() < contents.validUntil else { return false }
             contents.validUntil = max(contents.validUntil, validUntil)
             return true
         }
     }
 
     /// Whether the copy answers at `now`.
-    public func isCoherent(now: UInt64) -> Bool {
-        contents.withLock { now < $0.validUntil }
+    public func isCoherent(now clock: @autoclosure () -> UInt64) -> Bool {
+        contents.withLock { clock() < $0.validUntil }
     }
 
     /// Removes expired entries; returns how many remain.

@@ -8,6 +8,12 @@ public protocol AuthorizationCache: Sendable {
     /// unreadable entry (both are misses).
     func entries(forKeys keys: [String], deadline: Deadline) throws(RedisError) -> [AuthorizationState?]
 
+    /// The same, with each entry's remaining lifetime in milliseconds (nil:
+    /// unknown), so a local copy never outlives the entry it copied.
+    func entriesWithLifetimes(
+        forKeys keys: [String], deadline: Deadline
+    ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?]
+
     /// Writes each entry through the compare-and-set script, which keeps any
     /// stored entry at least as new. Returns, per fill, whether it was written.
     func fill(_ fills: [AuthorizationCacheFill], deadline: Deadline) throws(RedisError) -> [Bool]
@@ -17,6 +23,15 @@ extension AuthorizationCacheFill {
     /// The `EVALSHA`/`EVAL` arguments after the script: numkeys, key, version, value, TTL.
     var scriptArguments: [String] {
         ["1", key, String(state.version), AuthorizationCacheEntry(state: state).encoded, String(max(1, ttlMilliseconds))]
+    }
+}
+
+extension AuthorizationCache {
+    /// Lifetimes unknown: ``entries(forKeys:deadline:)`` alone.
+    public func entriesWithLifetimes(
+        forKeys keys: [String], deadline: Deadline
+    ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?] {
+        try entries(forKeys: keys, deadline: deadline).map { $0.map { (state: $0, remainingMilliseconds: nil) } }
     }
 }
 
@@ -39,10 +54,29 @@ public struct RedisAuthorizationCache: AuthorizationCache {
     }
 
     public func entries(forKeys keys: [String], deadline: Deadline) throws(RedisError) -> [AuthorizationState?] {
+        try read(keys, lifetimes: false, deadline: deadline).map { $0?.state }
+    }
+
+    /// Adds a `PTTL` per key to the same round trip.
+    public func entriesWithLifetimes(
+        forKeys keys: [String], deadline: Deadline
+    ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?] {
+        try read(keys, lifetimes: true, deadline: deadline)
+    }
+
+    private func read(
+        _ keys: [String], lifetimes: Bool, deadline: Deadline
+    ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?] {
         if keys.isEmpty { return [] }
+        var remaining = [Int64?](repeating: nil, count: keys.count)
         let reply = try withConnection(deadline: deadline) { (connection) throws(RedisError) in
-            if keys.count == 1 {
+            if keys.count == 1 && !lifetimes {
                 return [try connection.command(["GET", keys[0]], deadline: deadline).throwingServerError()]
+            }
+            if keys.count == 1 {
+                let replies = try connection.pipeline([RedisCommand(["GET", keys[0]]), RedisCommand(["PTTL", keys[0]])], deadline: deadline)
+                remaining[0] = try replies[1].throwingServerError().integerValue
+                return [try replies[0].throwingServerError()]
             }
             // Group by hash tag, keeping each group's keys in first-seen order.
             var groupOfTag: [Substring: Int] = [:]
@@ -56,8 +90,14 @@ public struct RedisAuthorizationCache: AuthorizationCache {
                     groups.append([index])
                 }
             }
-            let replies = try connection.pipeline(
-                groups.map { RedisCommand(["MGET"] + $0.map { keys[$0] }) }, deadline: deadline)
+            var commands = groups.map { RedisCommand(["MGET"] + $0.map { keys[$0] }) }
+            if lifetimes { commands += keys.map { RedisCommand(["PTTL", $0]) } }
+            let replies = try connection.pipeline(commands, deadline: deadline)
+            if lifetimes {
+                for (index, reply) in replies[groups.count...].enumerated() {
+                    remaining[index] = try reply.throwingServerError().integerValue
+                }
+            }
             var values = [RedisReply](repeating: .null, count: keys.count)
             for (group, reply) in zip(groups, replies) {
                 let reply = try reply.throwingServerError()
@@ -68,9 +108,9 @@ public struct RedisAuthorizationCache: AuthorizationCache {
             }
             return values
         }
-        return reply.map { value in
-            guard case .bytes(let bytes) = value else { return nil }
-            return AuthorizationCacheEntry(encodedBytes: bytes)?.state
+        return zip(reply, remaining).map { value, remaining in
+            guard case .bytes(let bytes) = value, let state = AuthorizationCacheEntry(encodedBytes: bytes)?.state else { return nil }
+            return (state: state, remainingMilliseconds: remaining)
         }
     }
 
@@ -104,7 +144,8 @@ public struct RedisAuthorizationCache: AuthorizationCache {
         }
         return try replies.map { (reply) throws(RedisError) -> Bool in
             try reply.throwingServerError()
-            return (reply.integerValue ?? 0) > 0
+            // {written, sequence}: see AuthorizationCacheScript.compareAndSet.
+            return reply.arrayValue?.first?.integerValue == 1
         }
     }
 

@@ -313,16 +313,22 @@ public final class AuthorizationGate: Sendable {
         var redisUsable = false
         if acquireRedis() {
             do {
-                let entries = try cache.entries(forKeys: keys, deadline: redisDeadline(within: deadline))
+                // With a local copy, each entry's remaining lifetime comes
+                // along: a copy never outlives the Redis entry it copied.
+                let entries = ticket == nil
+                    ? try cache.entries(forKeys: keys, deadline: redisDeadline(within: deadline)).map { $0.map { (state: $0, remainingMilliseconds: Int64?.none) } }
+                    : try cache.entriesWithLifetimes(forKeys: keys, deadline: redisDeadline(within: deadline))
                 recordRedis(success: true)
                 redisUsable = true
                 misses = []
                 var copies: [AuthorizationCacheFill] = []
                 for (key, entry) in zip(keys, entries) {
                     if let entry {
-                        found[key] = Found(state: entry, tier: .redis)
+                        found[key] = Found(state: entry.state, tier: .redis)
                         if ticket != nil {
-                            copies.append(.init(key: key, state: entry, ttlMilliseconds: ttl.milliseconds(for: entry)))
+                            // -1 (no TTL) or -2 (gone since the GET): not copied.
+                            let lifetime = min(ttl.milliseconds(for: entry.state), entry.remainingMilliseconds ?? .max)
+                            if lifetime > 0 { copies.append(.init(key: key, state: entry.state, ttlMilliseconds: lifetime)) }
                         }
                     } else {
                         misses.append(key)

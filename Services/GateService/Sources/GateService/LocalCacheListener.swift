@@ -54,21 +54,33 @@ public final class LocalCacheListener: Service, Sendable {
     /// Starts the thread (once) and runs until the service group shuts down.
     public func run() async throws {
         start()
-        defer { stop() }
         try? await gracefulShutdown()
+        stop()
+        // Let the thread remove its lease (revokes would otherwise wait the
+        // lease out for this instance), for at most a second.
+        let until = ContinuousClock.now + .seconds(1)
+        while isListening && ContinuousClock.now < until {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
-    /// Starts the listening thread; does nothing when it runs already.
+    /// Starts the listening thread; does nothing when it runs already (a
+    /// thread still winding down after ``stop()`` carries on instead).
     public func start() {
-        let started = state.withLock { state -> Bool in
-            defer { state.running = true }
-            return state.running || state.thread
+        let spawn = state.withLock { state -> Bool in
+            defer {
+                state.running = true
+                state.thread = true
+            }
+            return !state.thread
         }
-        guard !started else { return }
-        state.withLock { $0.thread = true }
+        guard spawn else { return }
         let thread = Thread { [self] in
-            listen()
-            state.withLock { $0.thread = false }
+            // Exits only when nobody restarted it in the meantime.
+            repeat { listen() } while state.withLock { state -> Bool in
+                if !state.running { state.thread = false }
+                return state.running
+            }
         }
         thread.name = "gate-local-cache"
         thread.start()
@@ -148,18 +160,28 @@ public final class LocalCacheListener: Service, Sendable {
         // A PING outstanding this long means the subscription is dead (the
         // copy itself stopped answering long before, when its lease's local share ended).
         let pingGiveUp = UInt64(timing.milliseconds) * 1_000_000
+        // Messages arrive in publish order, so their sequences only grow; a
+        // smaller one means the sequence key restarted (see renewScript).
+        var lastSequence: Int64 = 0
         while running {
             let wakeAt = pingSentAt.map { $0 + pingGiveUp } ?? nextPing
-            let event = try subscriber.next(deadline: Deadline(uptimeNanoseconds: min(wakeAt, nextPurge)))
+            let checkRunningBy = Deadline.now().uptimeNanoseconds + period
+            let event = try subscriber.next(deadline: Deadline(uptimeNanoseconds: min(wakeAt, nextPurge, checkRunningBy)))
             switch event {
             case .message(_, let payload)?:
                 // Apply everything already here, then acknowledge once.
+                // At most 1,000 per round, so PINGs and stops are not postponed.
                 var keys: [String] = []
                 var pending: RedisSubscriber.Event? = .message(channel: CacheCoherence.channel, payload: payload)
+                var drained = 0
                 while let current = pending {
                     switch current {
                     case .message(_, let payload):
                         if let invalidation = CacheCoherence.Invalidation(payload: payload) {
+                            guard invalidation.sequence > lastSequence else {
+                                throw Lapse(description: "the invalidation sequence went back from \(lastSequence) to \(invalidation.sequence)")
+                            }
+                            lastSequence = invalidation.sequence
                             keys.append(invalidation.key)
                             applied = max(applied, invalidation.sequence)
                         } else {
@@ -174,7 +196,8 @@ public final class LocalCacheListener: Service, Sendable {
                         try renewLease(&pingSentAt, applied: applied, commands: commands, lease: lease)
                         acknowledged = applied
                     }
-                    pending = try subscriber.next(deadline: .now())
+                    drained += 1
+                    pending = drained < 1_000 ? try subscriber.next(deadline: .now()) : nil
                 }
                 if !keys.isEmpty {
                     cache.invalidate(keys)

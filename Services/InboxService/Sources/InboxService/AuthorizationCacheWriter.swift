@@ -70,11 +70,13 @@ public final class AuthorizationCacheWriter: Sendable {
         let bounded = deadline.earlier(than: .after(writeTimeout))
         let sequence: Int64
         do {
-            sequence = try write(seller: seller, product: product, state: state, ttl: ttl, deadline: bounded)
+            sequence = try write(seller: seller, product: product, state: state, ttl: ttl, deadline: bounded).sequence
         } catch {
             startBackoff()
             return .pending
         }
+        // Also when Redis already held this version (the relay or a gate fill
+        // wrote it first): that write's invalidation is at most `sequence`.
         guard case .revoked = state.status, sequence > 0 else { return .applied }
         let started = Deadline.now().uptimeNanoseconds
         let confirmed = awaitAcknowledgements(of: sequence, deadline: deadline.earlier(than: .after(confirmationTimeout)))
@@ -85,21 +87,18 @@ public final class AuthorizationCacheWriter: Sendable {
     }
 
     /// Polls until no gate with a live lease still has to acknowledge
-    /// `sequence`; false when `deadline` passed first or Redis failed.
+    /// `sequence`; false when `deadline` passed first. A failed poll (Redis
+    /// slow or briefly unreachable) is retried until then.
     public func awaitAcknowledgements(of sequence: Int64, deadline: Deadline) -> Bool {
         guard let redis else { return false }
         let script = self.pendingScript
         var pause: UInt64 = 50_000
         while true {
-            do {
-                let left = try redis.withConnection(deadline: deadline) { connection in
-                    let reply = try connection.evaluate(script, arguments: [String(sequence)], deadline: deadline)
-                    return try reply.throwingServerError().integerValue ?? -1
-                }
-                if left == 0 { return true }
-            } catch {
-                return false
+            let left = try? redis.withConnection(deadline: deadline) { connection in
+                let reply = try connection.evaluate(script, arguments: [String(sequence)], deadline: deadline)
+                return try reply.throwingServerError().integerValue ?? -1
             }
+            if left == 0 { return true }
             if UInt64(max(0, deadline.remainingMicros)) * 1000 <= pause { return false }
             var request = timespec(tv_sec: 0, tv_nsec: Int(pause))
             nanosleep(&request, nil)
@@ -125,14 +124,16 @@ public final class AuthorizationCacheWriter: Sendable {
         return written
     }
 
-    /// One compare-and-set. Returns 0 when Redis already held this version
-    /// or a newer one, else the invalidation sequence the write published.
+    /// One compare-and-set: whether it wrote (false: Redis already held this
+    /// version or a newer one) and the invalidation sequence the gates must
+    /// acknowledge to have dropped every older copy
+    /// (``AuthorizationCacheScript/compareAndSet``).
     ///
     /// - Throws: `RedisError` when Redis is unreachable, slow, or answers an error.
     @discardableResult
     public func write(
         seller: String, product: String, state: AuthorizationState, ttl: CacheTTL, deadline: Deadline
-    ) throws(RedisError) -> Int64 {
+    ) throws(RedisError) -> (written: Bool, sequence: Int64) {
         guard let redis else { throw RedisError(kind: .connectionFailed, message: "no Redis configured") }
         let entry = AuthorizationCacheEntry(state: state)
         let key = AuthorizationCacheKey.make(seller: seller, product: product)
@@ -142,10 +143,12 @@ public final class AuthorizationCacheWriter: Sendable {
             return try redis.withConnection(deadline: deadline) { connection in
                 let reply = try connection.evaluate(script, keys: [key], arguments: arguments, deadline: deadline)
                 _ = try reply.throwingServerError()
-                guard let written = reply.integerValue, written >= 0 else {
+                guard let parts = reply.arrayValue, parts.count == 2, let written = parts[0].integerValue,
+                    written == 0 || written == 1, let sequence = parts[1].integerValue, sequence >= 0
+                else {
                     throw RedisError(kind: .unexpectedReply, message: "compare-and-set answered \(reply)")
                 }
-                return written
+                return (written == 1, sequence)
             }
         } catch let error as RedisError {
             throw error
