@@ -320,3 +320,52 @@ import Wire
         try redis.command(["DEL", key])
     }
 }
+
+/// The listener against Redis on a channel and database of its own, so that
+/// what it is fed never reaches the other suites' gates.
+@Suite struct LocalCacheListenerTests {
+    @Test func aSequenceThatGoesBackEmptiesTheCopyAndTheListenerRegistersAgain() throws {
+        var configuration = try TestInfrastructure.redisConfiguration()
+        configuration.database = 10
+        let channel = TestInfrastructure.uniqueID("invalidations-test")
+        // The sequence stands at 100 in this database: renewals succeed, so
+        // only the messages' own order can make the listener lapse.
+        let setup = try RedisConnection(configuration: configuration, deadline: .after(seconds: 2))
+        try setup.command(["SET", CacheCoherence.sequenceKey, "100"]).throwingServerError()
+        let cache = LocalAuthorizationCache(capacity: 100)
+        let metrics = GateMetrics()
+        let listener = LocalCacheListener(
+            cache: cache, configuration: configuration, timing: .default, gateID: TestInfrastructure.uniqueID("g"),
+            channel: channel, metrics: metrics, logger: TestInfrastructure.logger("listener"))
+        listener.start()
+        defer { listener.stop() }
+        func waitUntil(_ what: String, _ condition: () -> Bool) throws {
+            let deadline = Date().addingTimeInterval(5)
+            while !condition() {
+                guard Date() < deadline else { throw FixtureError("timed out waiting until \(what)") }
+                Thread.sleep(forTimeInterval: 0.005)
+            }
+        }
+        try waitUntil("coherent") { cache.isCoherent(now: Deadline.now().uptimeNanoseconds) }
+        let state = AuthorizationState(version: 3, status: .approved(sinceMicros: 1))
+        func fill(_ key: String) throws {
+            let ticket = try #require(cache.lookUp([key], now: Deadline.now().uptimeNanoseconds).ticket)
+            #expect(cache.store([.init(key: key, state: state, ttlMilliseconds: 60_000)], ticket: ticket, now: Deadline.now().uptimeNanoseconds) == 1)
+        }
+        let publisher = try RedisConnection(configuration: configuration, deadline: .after(seconds: 2))
+        try fill("k1")
+        try fill("k2")
+        // In order: k1 is dropped, k2 stays.
+        try publisher.command(["PUBLISH", channel, "5 k1"]).throwingServerError()
+        try waitUntil("k1 dropped") { cache.lookUp(["k1"], now: Deadline.now().uptimeNanoseconds).states == [nil] }
+        #expect(cache.lookUp(["k2"], now: Deadline.now().uptimeNanoseconds).states == [state])
+        Thread.sleep(forTimeInterval: 0.3)  // a few renewals
+        #expect(metrics.snapshot.localLapses == 0)
+        #expect(cache.lookUp(["k2"], now: Deadline.now().uptimeNanoseconds).states == [state])
+        // Back to 3: the sequence restarted, so everything goes, k2 included.
+        try publisher.command(["PUBLISH", channel, "3 k3"]).throwingServerError()
+        try waitUntil("a lapse") { metrics.snapshot.localLapses == 1 }
+        try waitUntil("coherent again") { cache.isCoherent(now: Deadline.now().uptimeNanoseconds) }
+        #expect(cache.lookUp(["k2"], now: Deadline.now().uptimeNanoseconds).states == [nil])
+    }
+}

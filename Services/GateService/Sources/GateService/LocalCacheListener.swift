@@ -37,12 +37,22 @@ public final class LocalCacheListener: Service, Sendable {
     private let register = RedisScript(CacheCoherence.registerScript)
     private let renew = RedisScript(CacheCoherence.renewScript)
     private let resign = RedisScript(CacheCoherence.resignScript)
+    /// The channel it subscribes to: ``CacheCoherence/channel`` (tests give their own).
+    let channel: String
 
     /// A listener for `cache`, talking to the Redis of `configuration`.
-    public init(
+    public convenience init(
         cache: LocalAuthorizationCache, configuration: RedisConnection.Configuration,
         timing: CacheCoherence.LeaseTiming = .default, gateID: String? = nil, metrics: GateMetrics, logger: Logger
     ) {
+        self.init(cache: cache, configuration: configuration, timing: timing, gateID: gateID, channel: CacheCoherence.channel, metrics: metrics, logger: logger)
+    }
+
+    init(
+        cache: LocalAuthorizationCache, configuration: RedisConnection.Configuration,
+        timing: CacheCoherence.LeaseTiming, gateID: String?, channel: String, metrics: GateMetrics, logger: Logger
+    ) {
+        self.channel = channel
         self.cache = cache
         self.configuration = configuration
         self.timing = timing
@@ -140,7 +150,7 @@ public final class LocalCacheListener: Service, Sendable {
     private func session(onCoherent: () -> Void) throws {
         let setup = Deadline.after(seconds: 2)
         let subscriber = try RedisSubscriber(
-            configuration: configuration, channels: [CacheCoherence.channel], name: subscriberName, deadline: setup)
+            configuration: configuration, channels: [channel], name: subscriberName, deadline: setup)
         let commands = try RedisConnection(configuration: configuration, deadline: setup)
         let lease = String(timing.milliseconds)
         let period = UInt64(timing.renewEveryMilliseconds) * 1_000_000
@@ -172,7 +182,7 @@ public final class LocalCacheListener: Service, Sendable {
                 // Apply everything already here, then acknowledge once.
                 // At most 1,000 per round, so PINGs and stops are not postponed.
                 var keys: [String] = []
-                var pending: RedisSubscriber.Event? = .message(channel: CacheCoherence.channel, payload: payload)
+                var pending: RedisSubscriber.Event? = .message(channel: channel, payload: payload)
                 var drained = 0
                 while let current = pending {
                     switch current {
