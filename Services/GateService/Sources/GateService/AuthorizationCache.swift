@@ -8,10 +8,11 @@ public protocol AuthorizationCache: Sendable {
     /// unreadable entry (both are misses).
     func entries(forKeys keys: [String], deadline: Deadline) throws(RedisError) -> [AuthorizationState?]
 
-    /// The same, with each entry's remaining lifetime in milliseconds (nil:
-    /// unknown), so a local copy never outlives the entry it copied.
-    func entriesWithLifetimes(
-        forKeys keys: [String], deadline: Deadline
+    /// The same, with each entry's remaining lifetime in milliseconds when
+    /// `withLifetimes` (nil: not asked, or unknown), so a local copy never
+    /// outlives the entry it copied.
+    func entries(
+        forKeys keys: [String], withLifetimes: Bool, deadline: Deadline
     ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?]
 
     /// Writes each entry through the compare-and-set script, which keeps any
@@ -28,8 +29,8 @@ extension AuthorizationCacheFill {
 
 extension AuthorizationCache {
     /// Lifetimes unknown: ``entries(forKeys:deadline:)`` alone.
-    public func entriesWithLifetimes(
-        forKeys keys: [String], deadline: Deadline
+    public func entries(
+        forKeys keys: [String], withLifetimes: Bool, deadline: Deadline
     ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?] {
         try entries(forKeys: keys, deadline: deadline).map { $0.map { (state: $0, remainingMilliseconds: nil) } }
     }
@@ -54,18 +55,12 @@ public struct RedisAuthorizationCache: AuthorizationCache {
     }
 
     public func entries(forKeys keys: [String], deadline: Deadline) throws(RedisError) -> [AuthorizationState?] {
-        try read(keys, lifetimes: false, deadline: deadline).map { $0?.state }
+        try entries(forKeys: keys, withLifetimes: false, deadline: deadline).map { $0?.state }
     }
 
-    /// Adds a `PTTL` per key to the same round trip.
-    public func entriesWithLifetimes(
-        forKeys keys: [String], deadline: Deadline
-    ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?] {
-        try read(keys, lifetimes: true, deadline: deadline)
-    }
-
-    private func read(
-        _ keys: [String], lifetimes: Bool, deadline: Deadline
+    /// With lifetimes, a `PTTL` per key goes in the same round trip.
+    public func entries(
+        forKeys keys: [String], withLifetimes lifetimes: Bool, deadline: Deadline
     ) throws(RedisError) -> [(state: AuthorizationState, remainingMilliseconds: Int64?)?] {
         if keys.isEmpty { return [] }
         var remaining = [Int64?](repeating: nil, count: keys.count)

@@ -315,9 +315,8 @@ public final class AuthorizationGate: Sendable {
             do {
                 // With a local copy, each entry's remaining lifetime comes
                 // along: a copy never outlives the Redis entry it copied.
-                let entries = ticket == nil
-                    ? try cache.entries(forKeys: keys, deadline: redisDeadline(within: deadline)).map { $0.map { (state: $0, remainingMilliseconds: Int64?.none) } }
-                    : try cache.entriesWithLifetimes(forKeys: keys, deadline: redisDeadline(within: deadline))
+                let entries = try cache.entries(
+                    forKeys: keys, withLifetimes: ticket != nil, deadline: redisDeadline(within: deadline))
                 recordRedis(success: true)
                 redisUsable = true
                 misses = []

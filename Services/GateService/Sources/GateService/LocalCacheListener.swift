@@ -176,49 +176,40 @@ public final class LocalCacheListener: Service, Sendable {
         while running {
             let wakeAt = pingSentAt.map { $0 + pingGiveUp } ?? nextPing
             let checkRunningBy = Deadline.now().uptimeNanoseconds + period
-            let event = try subscriber.next(deadline: Deadline(uptimeNanoseconds: min(wakeAt, nextPurge, checkRunningBy)))
-            switch event {
-            case .message(_, let payload)?:
-                // Apply everything already here, then acknowledge once.
-                // At most 1,000 per round, so PINGs and stops are not postponed.
-                var keys: [String] = []
-                var pending: RedisSubscriber.Event? = .message(channel: channel, payload: payload)
-                var drained = 0
-                while let current = pending {
-                    switch current {
-                    case .message(_, let payload):
-                        if let invalidation = CacheCoherence.Invalidation(payload: payload) {
-                            guard invalidation.sequence > lastSequence else {
-                                throw Lapse(description: "the invalidation sequence went back from \(lastSequence) to \(invalidation.sequence)")
-                            }
-                            lastSequence = invalidation.sequence
-                            keys.append(invalidation.key)
-                            applied = max(applied, invalidation.sequence)
-                        } else {
-                            // Which key changed is unknown: only an empty copy is safe.
-                            throw Lapse(description: "an invalidation that does not parse: \(String(decoding: payload.prefix(200), as: UTF8.self))")
-                        }
-                    case .pong:
-                        // The renewal acknowledges `applied`: apply first.
-                        cache.invalidate(keys)
-                        metrics.recordLocalInvalidations(keys.count)
-                        keys.removeAll()
-                        try renewLease(&pingSentAt, applied: applied, commands: commands, lease: lease)
-                        acknowledged = applied
-                    }
-                    drained += 1
-                    pending = drained < 1_000 ? try subscriber.next(deadline: .now()) : nil
-                }
-                if !keys.isEmpty {
-                    cache.invalidate(keys)
-                    metrics.recordLocalInvalidations(keys.count)
-                }
-            case .pong?:
-                try renewLease(&pingSentAt, applied: applied, commands: commands, lease: lease)
-                acknowledged = applied
-            case nil:
-                break
+            // The first event waits; the rest of the round takes what has
+            // already arrived (at most 1,000, so PINGs and stops are not
+            // postponed). Invalidations are applied before anything
+            // acknowledges them: before a renewal, and at the round's end.
+            var event = try subscriber.next(deadline: Deadline(uptimeNanoseconds: min(wakeAt, nextPurge, checkRunningBy)))
+            var keys: [String] = []
+            func applyKeys() {
+                cache.invalidate(keys)
+                metrics.recordLocalInvalidations(keys.count)
+                keys.removeAll()
             }
+            var taken = 0
+            while let current = event {
+                switch current {
+                case .message(_, let payload):
+                    guard let invalidation = CacheCoherence.Invalidation(payload: payload) else {
+                        // Which key changed is unknown: only an empty copy is safe.
+                        throw Lapse(description: "an invalidation that does not parse: \(String(decoding: payload.prefix(200), as: UTF8.self))")
+                    }
+                    guard invalidation.sequence > lastSequence else {
+                        throw Lapse(description: "the invalidation sequence went back from \(lastSequence) to \(invalidation.sequence)")
+                    }
+                    lastSequence = invalidation.sequence
+                    keys.append(invalidation.key)
+                    applied = max(applied, invalidation.sequence)
+                case .pong:
+                    applyKeys()
+                    try renewLease(&pingSentAt, applied: applied, commands: commands, lease: lease)
+                    acknowledged = applied
+                }
+                taken += 1
+                event = taken < 1_000 ? try subscriber.next(deadline: .now()) : nil
+            }
+            applyKeys()
             if applied > acknowledged {
                 try commands.command(
                     ["HSET", CacheCoherence.acknowledgementsKey, gateID, String(applied)], deadline: .after(seconds: 1)

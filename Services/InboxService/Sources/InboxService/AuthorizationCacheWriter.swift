@@ -100,8 +100,7 @@ public final class AuthorizationCacheWriter: Sendable {
             }
             if left == 0 { return true }
             if UInt64(max(0, deadline.remainingMicros)) * 1000 <= pause { return false }
-            var request = timespec(tv_sec: 0, tv_nsec: Int(pause))
-            nanosleep(&request, nil)
+            usleep(UInt32(pause / 1000))
             pause = min(pause * 2, 2_000_000)
         }
     }

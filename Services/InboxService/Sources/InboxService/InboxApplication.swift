@@ -77,8 +77,7 @@ public struct InboxApplication: Sendable {
             pool: postgres, clock: configuration.clock, batchedDecisions: batchMax > 1, maxBatch: batchMax)
         let confirmMilliseconds = try environment.int(
             "INBOX_REVOKE_CONFIRM_TIMEOUT_MS",
-            default: Int(configuration.revokeConfirmationTimeout.components.seconds * 1000
-                + configuration.revokeConfirmationTimeout.components.attoseconds / 1_000_000_000_000_000),
+            default: Int(configuration.revokeConfirmationTimeout / .milliseconds(1)),
             in: 1...60_000)
         let cache = AuthorizationCacheWriter(
             redis: redis, writeTimeout: configuration.writeThroughTimeout,
